@@ -22,9 +22,30 @@ def test_train_notebook_smoke(task, tmp_path, env):
     run = json.loads((runs[0] / "run.json").read_text())
     assert run["status"] == "finished" and run["config"]["preset"] == "smoke" and run["final_metrics"]
     for f in ("metrics.csv", "config.json", "curves.png", "examples.png"): assert (runs[0] / f).exists(), f
-    if task.startswith("arc"): assert "pass@2" in json.dumps(run["final_metrics"])
+    if task.startswith("arc"):
+        assert "pass@2" in json.dumps(run["final_metrics"])
+        sub = json.loads((runs[0] / "eval" / f"submission_step_{run['steps']}.json").read_text())
+        assert sub and all("attempt_1" in a and "attempt_2" in a for v in sub.values() for a in v)
 
 def test_unknown_value_fails_at_once(tmp_path, env):
     r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / "train.ipynb"), str(tmp_path / "o.ipynb"),
                         "-p", "task", "chess"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode != 0 and "sudoku" in (r.stderr + r.stdout)
+
+
+SHARED = ROOT.parent / "shared" / "data"
+
+@pytest.mark.skipif(not (SHARED / "sudoku-extreme").exists(), reason="../shared/data not here: no local Sudoku-Extreme CSV")
+def test_paper_preset_prints_official_hyperparameters_and_estimate(tmp_path, env):
+    "The paper preset on CPU, plan only: the official hyperparameters and a time estimate, before any training."
+    over = {"data_dir": str(tmp_path / "data"), "train_csv": str(SHARED / "sudoku-extreme" / "train_1k_subset.csv"),
+            "test_csv": str(SHARED / "sudoku-tdoku-hard" / "puzzles6_forum_hardest_1106.csv")}
+    out = tmp_path / "plan.ipynb"
+    r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / "train.ipynb"), str(out), "-p", "preset", "paper",
+                        "-p", "plan_only", "True", "-p", "out_dir", str(tmp_path / "results"), "-p", "overrides", json.dumps(over)],
+                       env=env, capture_output=True, text=True, timeout=1200, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    text = out.read_text()
+    for s in ("global_batch_size", "768", "weight_decay", "0.0001", "50000", "s per step", "should take about", "paper's text"):
+        assert s in text, s
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("run.json"))
