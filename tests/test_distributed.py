@@ -8,8 +8,8 @@ def _weights(tmp, name, task):
     return torch.load(ck / json.loads((ck / "latest.json").read_text())["path"] / "main.pt", weights_only=False)
 
 def test_two_gloo_processes_match_one(tmp_path, env):
-    # exploration draws per-rank random numbers, so it is switched off to compare the arithmetic exactly
-    sets = ("max_steps=6", "global_batch_size=8", "halt_exploration_prob=0.0", "log_every=3")
+    # exploration on (and forced often): ranks draw for the global batch and keep their slice
+    sets = ("max_steps=6", "global_batch_size=8", "halt_exploration_prob=0.5", "log_every=3")
     task = "maze"   # attention + RoPE, several examples per batch
     r1 = subprocess.run(train_cmd(tmp_path, "one", *sets, task=task), env=env, capture_output=True, text=True, timeout=600)
     assert r1.returncode == 0, r1.stderr[-3000:]
@@ -25,3 +25,9 @@ def test_two_gloo_processes_match_one(tmp_path, env):
     # the run did learn something, so equality is not trivial
     m = (tmp_path / "results" / task / "one" / "metrics.csv").read_text().splitlines()
     assert len(m) >= 3
+
+    ma = (tmp_path / "results" / task / "one" / "metrics.csv").read_text().splitlines()
+    mb = (tmp_path / "results" / task / "two" / "metrics.csv").read_text().splitlines()
+    assert ma[0] == mb[0]
+    col = ma[0].split(",").index("train_steps")
+    assert [r.split(",")[col] for r in ma[1:]] == [r.split(",")[col] for r in mb[1:]]   # same halting decisions

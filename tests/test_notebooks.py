@@ -49,3 +49,15 @@ def test_paper_preset_prints_official_hyperparameters_and_estimate(tmp_path, env
     for s in ("global_batch_size", "768", "weight_decay", "0.0001", "50000", "s per step", "should take about", "paper's text"):
         assert s in text, s
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("run.json"))
+
+
+def test_train_notebook_gpus_parameter_launches_torchrun(tmp_path, env):
+    "`-p gpus 2` relaunches the run through torchrun (gloo on CPU) and the notebook reports it."
+    r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / "train.ipynb"), str(tmp_path / "g.ipynb"),
+                        "-p", "task", "maze", "-p", "preset", "smoke", "-p", "gpus", "2", "-p", "out_dir", str(tmp_path / "results"),
+                        "-p", "overrides", json.dumps({"data_dir": str(tmp_path / "data")})],
+                       env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = json.loads(next((tmp_path / "results" / "maze").glob("*/run.json")).read_text())
+    assert run["status"] == "finished" and run["world_size"] == 2
+    assert "torch.distributed.run" in (tmp_path / "g.ipynb").read_text()
