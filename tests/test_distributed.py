@@ -10,10 +10,11 @@ def _weights(tmp, name, task):
 def _init_weights(tmp, task):
     "The seeded initial weights of the smoke model (built the way the trainer builds it)."
     from trm_nb.config import resolve_config
-    from trm_nb.train import make_model, dataset_path
+    from trm_nb.train import make_model
+    from trm_nb.tasks import get_task
     from trm_nb.data import load_split
     cfg = resolve_config(task, "smoke", overrides=dict(data_dir=str(tmp / "data"), global_batch_size=8, halt_exploration_prob=0.5))
-    return make_model(cfg, load_split(dataset_path(cfg), "train")[0]).model.state_dict()
+    return make_model(cfg, load_split(get_task(cfg.task).dataset_path(cfg), "train")[0]).model.state_dict()
 
 def test_two_gloo_processes_match_one(tmp_path, env):
     # exploration on (and forced often): ranks draw for the global batch and keep their slice
