@@ -34,6 +34,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['trm_nb', 'trm_nb.*']),
     include_package_data=True,
+    package_data={'trm_nb': ['*.csv']},   # the paper's tables (trm_nb/paper_tables.csv)
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     dependency_links=cfg.get('dep_links', '').split(),

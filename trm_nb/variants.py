@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .layers import trunc_normal_init_
-from .model import TRMConfig, TRM, Net, PAPER_TASKS, paper_config
+from .model import TRMConfig, TRM, Net, paper_config
 
 # %% auto #0
 __all__ = ['HRM_ARCH', 'DIRECT_PRED_DEPTH', 'VARIANTS', 'VARIANT_ALIASES', 'SeparateNets', 'one_step_grad_recursion',
@@ -52,10 +52,9 @@ HRM_ARCH = dict(layers=4, T=2, n=2, mlp_t=False, pos_encodings='rope', puzzle_em
 
 def hrm_config(task: str = 'sudoku', **overrides) -> TRMConfig:
     "HRM's official config for `task` (d 512, 8 heads, 4+4 layers, H_cycles=T=2, L_cycles=n=2, 1 prefix token, Q-learning ACT)."
-    t = {'sudoku-extreme': 'sudoku', 'maze-hard': 'maze'}.get(task.lower(), task.lower())
-    t = 'arc' if t.startswith('arc') else t
-    if t not in PAPER_TASKS: raise ValueError(f"hrm_config: unknown task {task!r}; expected one of {list(PAPER_TASKS)}")
-    kw = dict(PAPER_TASKS[t], d=512, expansion=4.0, num_heads=8, N_sup=16, halt_exploration_prob=0.1) | HRM_ARCH
+    from trm_nb.tasks import get_task          # any task name or alias; sizes of the paper's data
+    t = get_task(task)
+    kw = dict(seq_len=t.seq_len, vocab_size=t.vocab_size, d=512, expansion=4.0, num_heads=8, N_sup=16, halt_exploration_prob=0.1) | HRM_ARCH
     return TRMConfig(**(kw | overrides))
 
 class HRM(OneStepGrad, SeparateNets):
