@@ -1,0 +1,59 @@
+"""Re-execute the chapters in nbs/ in place, so each carries its outputs (tables, pictures) for readers.
+
+    python .ci/execute_chapters.py              # every chapter (index and numbered notebooks)
+    python .ci/execute_chapters.py nbs/01_model.ipynb ...
+    python .ci/execute_chapters.py --check      # fail if a chapter has no output at all (CI runs this)
+
+Cells run as `nbdev_test` runs them: `#| eval: false` cells and cells flagged `slow`, `gpu` or `notest`
+are skipped and keep the outputs they had; notebooks with `skip_exec` frontmatter (nbs/train.ipynb, the
+papermill entry point whose runs go to results/) are left alone. Pictures are PNG at a small dpi so that
+nbs/ stays small. Each notebook runs in its own process, in its own folder, and stops at the first error."""
+import json, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP_FLAGS = {"slow", "gpu", "notest"}
+
+def chapters():
+    return [p for p in sorted((ROOT / "nbs").glob("*.ipynb")) if not p.name.startswith("_")]
+
+def has_outputs(p: Path) -> bool:
+    return any(c.get("outputs") for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code")
+
+def skip_exec(p: Path) -> bool:
+    cells = json.loads(p.read_text())["cells"]
+    return bool(cells) and cells[0]["cell_type"] == "raw" and "skip_exec: true" in "".join(cells[0]["source"])
+
+def run_one(path: str):
+    "Execute one notebook in this process (called in a subprocess) and write it back."
+    import os
+    os.environ.pop("MPLBACKEND", None); os.environ["IN_TEST"] = "1"
+    from execnb.shell import CaptureShell
+    from execnb.nbio import read_nb, write_nb
+    from nbdev.process import NBProcessor, extract_directives
+    p = Path(path).resolve()
+    nb = read_nb(p)
+    def skip(cell):
+        if cell.cell_type != "code": return True
+        d = extract_directives(cell, remove=False)
+        return d.get("eval:", [""])[0].lower() == "false" or bool(SKIP_FLAGS & set(d))
+    os.chdir(p.parent)
+    k = CaptureShell(p, mpl_format="png")
+    k._run("import matplotlib; matplotlib.rcParams['figure.dpi'] = 60")
+    k.run_all(nb, exc_stop=True, preproc=skip)
+    write_nb(nb, p)
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args[:1] == ["--run-one"]: run_one(args[1]); sys.exit(0)
+    if args[:1] == ["--check"]:
+        bare = [p.name for p in chapters() if not skip_exec(p) and not has_outputs(p)]
+        if bare: sys.exit(f"chapters without outputs (run `python .ci/execute_chapters.py` and commit): {bare}")
+        print(f"every chapter carries outputs ({len(chapters())} notebooks)"); sys.exit(0)
+    todo = [Path(a).resolve() for a in args] or chapters()
+    for p in todo:
+        if skip_exec(p): print(f"skip {p.name} (skip_exec)"); continue
+        print(f"execute {p.name}", flush=True)
+        r = subprocess.run([sys.executable, __file__, "--run-one", str(p)])
+        if r.returncode: sys.exit(f"{p.name} failed")
+    subprocess.run(["nbdev_clean"], cwd=ROOT, check=True)
