@@ -65,11 +65,12 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
 FIELDS_NEEDED = ("index", "preds", "q_halt")
 
 def halt_probability(q_halt, device=None) -> list:
-    "sigmoid of the halting logits in float64, as the official evaluator: `1 / (1 + exp(-q))`; on `device` via torch if given."
+    "sigmoid of the halting logits in float64, as the official evaluator: `1 / (1 + exp(-q))`; via torch when `device` is CUDA."
     q = np.asarray(q_halt)
-    if device is not None:                    # the official call, literally (its kernel on CUDA is the formula below)
+    if device is not None:
         import torch
-        return torch.as_tensor(q).to(device).to(torch.float64).sigmoid().cpu().reshape(-1).tolist()
+        if torch.device(device).type == "cuda":   # the official call, literally (its kernel is the formula below)
+            return torch.as_tensor(q).to(device).to(torch.float64).sigmoid().cpu().reshape(-1).tolist()
     out = []
     for v in q.astype(np.float64).reshape(-1).tolist():
         try: e = math.exp(-v)
