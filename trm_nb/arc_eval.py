@@ -4,7 +4,7 @@
 
 # %% ../nbs/24_arc_eval.ipynb #03a82847
 from __future__ import annotations
-import json, os, re
+import json, math, os, re
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
@@ -12,8 +12,8 @@ from .arc import crop_prediction, parse_aug_name, inverse_augment, ArcDataError,
 from .data import load_split, atomic_write_text
 
 # %% auto #0
-__all__ = ['FIELDS_NEEDED', 'arc_test_index', 'arc_votes', 'score_votes', 'arc_scores', 'load_eval_npz', 'eval_npz_paths',
-           'submission', 'write_submission']
+__all__ = ['FIELDS_NEEDED', 'arc_test_index', 'halt_probability', 'arc_votes', 'score_votes', 'arc_scores', 'load_eval_npz',
+           'eval_npz_paths', 'run_evals', 'submission', 'write_submission', 'run_arc_scores']
 
 # %% ../nbs/24_arc_eval.ipynb #f10605cb
 def _mtime(p: Path) -> float:
@@ -64,8 +64,19 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
 # %% ../nbs/24_arc_eval.ipynb #f038209a
 FIELDS_NEEDED = ("index", "preds", "q_halt")
 
-def _sigmoid(x) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, np.float64)))
+def halt_probability(q_halt, device=None) -> list:
+    "sigmoid of the halting logits in float64, as the official evaluator: `1 / (1 + exp(-q))`; via torch when `device` is CUDA."
+    q = np.asarray(q_halt)
+    if device is not None:
+        import torch
+        if torch.device(device).type == "cuda":   # the official call, literally (its kernel is the formula below)
+            return torch.as_tensor(q).to(device).to(torch.float64).sigmoid().cpu().reshape(-1).tolist()
+    out = []
+    for v in q.astype(np.float64).reshape(-1).tolist():
+        try: e = math.exp(-v)
+        except OverflowError: e = math.inf        # q < -709: exp overflows to inf, sigmoid is 0
+        out.append(1.0 / (1.0 + e))
+    return out
 
 def _pred_list(pred, pooled: bool) -> list:
     if isinstance(pred, dict): return [pred]
@@ -87,36 +98,63 @@ def _check_pred(p: dict, set_name: str, n_rows: int, which: int):
     if bad.any(): raise IndexError(f"{where}: index {int(idx[bad][0])} is outside the test set's {n_rows} rows")
     return idx, preds, q
 
-def arc_votes(pred, data_root, pooled: bool = False) -> dict:
-    "`{(task_id, test_index): [(grid, votes, mean sigmoid(q_halt)), ...]}` ranked best first, for every test input."
-    ix = arc_test_index(data_root)
-    tally = {(t, j): {} for t, task in ix["test_puzzles"].items() for j in range(len(task["test"]))}
-    for which, p in enumerate(_pred_list(pred, pooled)):
-        for s, sp in p.items():
-            if s not in ix["sets"]: raise KeyError(f"prediction dict {which}: set {s!r} is not in {data_root}/test (sets {list(ix['sets'])})")
-            rows = ix["sets"][s]
-            idx, preds, q = _check_pred(sp, s, len(rows["task"]), which)
-            for r, tokens, prob in zip(idx.tolist(), preds, _sigmoid(q).tolist()):
-                g = crop_prediction(tokens)
-                if g is None: continue
-                g = inverse_augment(g, rows["spec"][r])
-                cand = tally[(rows["task"][r], int(rows["test_index"][r]))]
-                k = (g.shape, g.tobytes())
-                if k in cand: cand[k][1] += 1; cand[k][2] += prob
-                else: cand[k] = [g, 1, prob]
+def _votes_of(p: dict, which: int, ix: dict, data_root, drop_empty: bool, device) -> list:
+    "The votes of one prediction dict in its row order: `((task, test index), grid, probability, row)`."
+    out = []
+    for s, sp in p.items():
+        if s not in ix["sets"]: raise KeyError(f"prediction dict {which}: set {s!r} is not in {data_root}/test (sets {list(ix['sets'])})")
+        rows = ix["sets"][s]
+        idx, preds, q = _check_pred(sp, s, len(rows["task"]), which)
+        for r, tokens, prob in zip(idx.tolist(), preds, halt_probability(q, device)):
+            g = crop_prediction(tokens)
+            if g is None:
+                if drop_empty: continue               # deviation, on request only
+                g = np.zeros((0, 0), np.uint8)        # official: the empty crop is a 0x0 candidate
+            else: g = inverse_augment(g, rows["spec"][r])
+            out.append(((rows["task"][r], int(rows["test_index"][r])), g, prob, r))
+    return out
+
+def _in_official_order(vote_lists: list, world_size: int = 1, batch_size: int | None = None) -> list:
+    "Concatenate per-evaluation votes in the order one official process (or its rank-0 gather) tallies them."
+    if world_size == 1: return [v for vl in vote_lists for v in vl]
+    if not batch_size or batch_size % world_size:
+        raise ValueError(f"world_size={world_size} needs the evaluation batch_size, a multiple of it (got {batch_size})")
+    local = batch_size // world_size
+    keyed = [((v[3] % batch_size) // local, e, v) for e, vl in enumerate(vote_lists) for v in vl]
+    keyed.sort(key=lambda x: (x[0], x[1]))      # stable: rank, then evaluation; row order within
+    return [v for _, _, v in keyed]
+
+def _tally(votes: list, keys) -> dict:
+    "Rank the candidates of every test input in `keys` from votes in arrival order."
+    tally = {k: {} for k in keys}
+    for key, g, prob, _ in votes:
+        cand = tally[key]
+        h = (g.shape, g.tobytes())
+        if h not in cand: cand[h] = [g, 0, 0.0]
+        c = cand[h]; c[1] += 1; c[2] += prob
     out = {}
     for key, cand in tally.items():
-        ranked = [(g, n, qs / n) for g, n, qs in cand.values()]
-        ranked.sort(key=lambda c: (c[1], c[2]), reverse=True)   # stable: full ties keep first-seen order
+        ranked = [(g, n, total / n) for g, n, total in cand.values()]
+        ranked.sort(key=lambda c: (c[1], c[2]), reverse=True)   # stable: exact ties keep first-seen order
         out[key] = ranked
     return out
+
+def _all_inputs(ix: dict) -> list:
+    return [(t, j) for t, task in ix["test_puzzles"].items() for j in range(len(task["test"]))]
+
+def arc_votes(pred, data_root, pooled: bool = False, *, drop_empty: bool = False, world_size: int = 1,
+              batch_size: int | None = None, device=None) -> dict:
+    "`{(task_id, test_index): [(grid, votes, mean sigmoid(q_halt)), ...]}` ranked best first, for every test input."
+    ix = arc_test_index(data_root)
+    lists = [_votes_of(p, w, ix, data_root, drop_empty, device) for w, p in enumerate(_pred_list(pred, pooled))]
+    return _tally(_in_official_order(lists, world_size, batch_size), _all_inputs(ix))
 
 # %% ../nbs/24_arc_eval.ipynb #bfa50722
 def score_votes(votes: dict, test_puzzles: dict, ks=(1, 2, 5, 10, 100, 1000)) -> dict:
     "pass@k (task mean, official), example_pass@k, counts and vote statistics of `arc_votes` output."
     ks = tuple(int(k) for k in ks)
     task_sum, ex_sum = np.zeros(len(ks)), np.zeros(len(ks))
-    n_inputs, n_votes, n_cand, n_empty = 0, 0, 0, 0
+    n_inputs, n_votes, n_cand, n_unpred, n_empty_votes = 0, 0, 0, 0, 0
     for t, task in test_puzzles.items():
         hits = np.zeros(len(ks))
         for j, pair in enumerate(task["test"]):
@@ -125,20 +163,25 @@ def score_votes(votes: dict, test_puzzles: dict, ks=(1, 2, 5, 10, 100, 1000)) ->
             want = np.asarray(pair["output"], np.uint8)
             rank = next((i for i, c in enumerate(ranked) if np.array_equal(c[0], want)), None)
             if rank is not None: hits += np.array([rank < k for k in ks])
-            n_votes += sum(c[1] for c in ranked); n_cand += len(ranked); n_empty += not ranked
+            n_votes += sum(c[1] for c in ranked); n_cand += len(ranked); n_unpred += not ranked
+            n_empty_votes += sum(c[1] for c in ranked if np.asarray(c[0]).size == 0)
         task_sum += hits / len(task["test"]); ex_sum += hits; n_inputs += len(task["test"])
     n_tasks = len(test_puzzles)
     res = {f"pass@{k}": float(task_sum[i] / max(n_tasks, 1)) for i, k in enumerate(ks)}
     res.update({f"example_pass@{k}": float(ex_sum[i] / max(n_inputs, 1)) for i, k in enumerate(ks)})
-    res.update(n_tasks=n_tasks, n_test_inputs=n_inputs, n_unpredicted_inputs=n_empty,
-               mean_votes=n_votes / max(n_inputs, 1), mean_candidates=n_cand / max(n_inputs, 1))
+    res.update(n_tasks=n_tasks, n_test_inputs=n_inputs, n_unpredicted_inputs=n_unpred,
+               mean_votes=n_votes / max(n_inputs, 1), mean_candidates=n_cand / max(n_inputs, 1),
+               empty_vote_fraction=n_empty_votes / max(n_votes, 1))
     return res
 
-def arc_scores(pred, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: bool = False) -> dict:
+def arc_scores(pred, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: bool = False, *, drop_empty: bool = False,
+               world_size: int = 1, batch_size: int | None = None, device=None) -> dict:
     "Vote `pred` (one `predict` output, or a list with `pooled=True`) and score it against `<data_root>/test_puzzles.json`."
     preds = _pred_list(pred, pooled)
-    res = score_votes(arc_votes(preds, data_root, pooled=pooled), arc_test_index(data_root)["test_puzzles"], ks)
-    res.update(pooled=pooled, n_prediction_sets=len(preds),
+    votes = arc_votes(preds, data_root, pooled=pooled, drop_empty=drop_empty, world_size=world_size,
+                      batch_size=batch_size, device=device)
+    res = score_votes(votes, arc_test_index(data_root)["test_puzzles"], ks)
+    res.update(pooled=pooled, drop_empty=drop_empty, n_prediction_sets=len(preds),
                n_predictions=int(sum(len(sp["index"]) for p in preds for sp in p.values())))
     return res
 
@@ -158,9 +201,17 @@ def eval_npz_paths(eval_dir) -> list:
     ps = [p for p in Path(eval_dir).glob("step_*.npz") if re.fullmatch(r"step_\d+\.npz", p.name)]
     return sorted(ps, key=lambda p: int(p.stem[5:]))
 
+def run_evals(eval_dir, upto_step: int | None = None) -> list:
+    "`[(step, prediction dict), ...]` of the run's saved evaluations up to `upto_step` (which must exist), oldest first."
+    ps = [p for p in eval_npz_paths(eval_dir) if upto_step is None or int(p.stem[5:]) <= upto_step]
+    if not ps: raise FileNotFoundError(f"{eval_dir}: no step_<s>.npz evaluation" + ("" if upto_step is None else f" up to step {upto_step}"))
+    if upto_step is not None and int(ps[-1].stem[5:]) != upto_step:
+        raise FileNotFoundError(f"{eval_dir}/step_{upto_step}.npz: no such evaluation (save it before scoring it)")
+    return [(int(p.stem[5:]), load_eval_npz(p)) for p in ps]
+
 # %% ../nbs/24_arc_eval.ipynb #fff01523
-def submission(votes: dict, attempts: int = 2) -> dict:
-    "`{task_id: [{'attempt_1': grid, ...}, ... one per test input]}` from `arc_votes` output."
+def submission(votes: dict, attempts: int = 2, fill_missing: bool = False) -> dict:
+    "`{task_id: [{'attempt_1': grid, ...}, ...]}` from `arc_votes` output; official: test inputs without votes have no entry."
     by_task = {}
     for (t, j), ranked in votes.items(): by_task.setdefault(t, {})[j] = ranked
     out = {}
@@ -169,13 +220,40 @@ def submission(votes: dict, attempts: int = 2) -> dict:
             raise KeyError(f"votes for task {t!r} have test inputs {sorted(per)}; expected 0..{len(per) - 1}")
         out[t] = []
         for j in range(len(per)):
-            grids = [np.asarray(c[0]).tolist() for c in per[j][:attempts]] or [[[0]]]
+            grids = [np.asarray(c[0]).tolist() for c in per[j][:attempts]]
+            if not grids:
+                if not fill_missing: continue                  # official: skip the entry
+                grids = [[[0]]]
             grids += [grids[0]] * (attempts - len(grids))
             out[t].append({f"attempt_{i + 1}": g for i, g in enumerate(grids)})
     return out
 
-def write_submission(votes: dict, path, attempts: int = 2) -> dict:
-    "Write `submission(votes, attempts)` as JSON to `path` (atomically) and return it."
-    sub, path = submission(votes, attempts), Path(path)
+def write_submission(votes: dict, path, attempts: int = 2, fill_missing: bool = False) -> dict:
+    "Write `submission(votes, attempts, fill_missing)` as JSON to `path` (atomically) and return it."
+    sub, path = submission(votes, attempts, fill_missing), Path(path)
     atomic_write_text(path, json.dumps(sub))
     return sub
+
+# %% ../nbs/24_arc_eval.ipynb #a1e0c006
+def _score_lists(lists: list, ix: dict, ks, pooled: bool, drop_empty: bool, world_size: int, batch_size) -> tuple:
+    used = lists if pooled else lists[-1:]
+    votes = _tally(_in_official_order(used, world_size if pooled else 1, batch_size), _all_inputs(ix))
+    res = score_votes(votes, ix["test_puzzles"], ks)
+    res.update(pooled=pooled, drop_empty=drop_empty, n_prediction_sets=len(used))
+    return res, votes
+
+def run_arc_scores(eval_dir, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: bool = True, upto_step: int | None = None, *,
+                   report_both: bool = True, submission_path=None, attempts: int = 2, drop_empty: bool = False,
+                   world_size: int = 1, batch_size: int | None = None, device=None) -> dict:
+    "pass@k of a run's saved evaluations (`eval_dir/step_*.npz`, up to `upto_step`) with the configured voting, plus the other."
+    evals = run_evals(eval_dir, upto_step)
+    ix = arc_test_index(data_root)
+    lists = [_votes_of(p, w, ix, data_root, drop_empty, device) for w, (_, p) in enumerate(evals)]
+    res, votes = _score_lists(lists, ix, ks, pooled, drop_empty, world_size, batch_size)
+    res["steps"] = [st for st, _ in evals] if pooled else [evals[-1][0]]
+    if report_both:
+        other, _ = _score_lists(lists, ix, ks, not pooled, drop_empty, world_size, batch_size)
+        other["steps"] = [evals[-1][0]] if pooled else [st for st, _ in evals]
+        res["per_checkpoint_scores" if pooled else "pooled_scores"] = other
+    if submission_path is not None: write_submission(votes, submission_path, attempts)
+    return res
