@@ -78,7 +78,7 @@ class TrainConfig:
     eval_N_sup: int | None = None         # supervision steps at evaluation (None: N_sup)
     test_time_halting: bool = False       # halt a sample at evaluation when q > 0 (paper: off)
     pass_ks: tuple = (1, 2, 5, 10, 100, 1000)
-    arc_pooled_voting: bool = False       # pool ARC votes across checkpoints (official behaviour)
+    arc_pooled_voting: bool = True        # ARC: pool votes over every evaluation of the run (official); False: per checkpoint
     # --- run
     out_dir: str = "results"
     run_name: str | None = None           # None: <variant>-<preset>-seed<seed>

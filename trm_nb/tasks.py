@@ -80,15 +80,17 @@ class Task:
         "Task-specific scores of one test set (beyond `trm_nb.evaluate.score`)."
         return {}
 
-    def run_scores(self, pred: dict, cfg: TrainConfig, data_root=None, eval_dir=None, submission_path=None) -> dict:
+    def run_scores(self, pred: dict, cfg: TrainConfig, data_root=None, eval_dir=None, step=None, submission_path=None,
+                   world_size: int = 1, device=None) -> dict:
         "Task-specific scores over every test set at once (ARC: voting); `{}` for most tasks."
         return {}
 
-    def scores(self, pred: dict, meta, data: dict, cfg: TrainConfig, data_root=None, eval_dir=None, submission_path=None) -> dict:
-        "Scores of the gathered predictions: per test set, then the task-level ones."
+    def scores(self, pred: dict, meta, data: dict, cfg: TrainConfig, data_root=None, eval_dir=None, step=None,
+               submission_path=None, world_size: int = 1, device=None) -> dict:
+        "Scores of the gathered predictions: per test set, then the task-level ones (a run's `eval_dir` holds earlier evaluations)."
         res = {name: score(p, data[name]["labels"], meta.ignore_label_id) | self.set_scores(p, data[name], meta)
                for name, p in pred.items()}
-        return res | self.run_scores(pred, cfg, data_root, eval_dir, submission_path)
+        return res | self.run_scores(pred, cfg, data_root, eval_dir, step, submission_path, world_size, device)
 
     def headline(self, res: dict) -> tuple:
         "(name, value) of the number the paper reports, from `scores` output."
@@ -231,11 +233,15 @@ class ArcTask(Task):
                       test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept, num_aug=cfg.num_aug,
                       seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress)
 
-    def run_scores(self, pred, cfg, data_root=None, eval_dir=None, submission_path=None):
+    def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1, device=None):
         if data_root is None: return {}
-        from trm_nb.arc_eval import arc_scores, arc_votes, write_submission
-        res = {"arc": arc_scores(pred, data_root, ks=cfg.pass_ks)}
-        if submission_path is not None: write_submission(arc_votes(pred, data_root), submission_path)   # two attempts per test input
+        from trm_nb.arc_eval import arc_scores, arc_votes, write_submission, run_arc_scores
+        kw = dict(world_size=world_size, batch_size=cfg.eval_batch_size or cfg.global_batch_size, device=device)
+        if eval_dir is not None and step is not None:      # during a run: pooled over its evaluations or per checkpoint, both reported
+            return {"arc": run_arc_scores(eval_dir, data_root, ks=cfg.pass_ks, pooled=cfg.arc_pooled_voting, upto_step=step,
+                                          submission_path=submission_path, **kw)}
+        res = {"arc": arc_scores(pred, data_root, ks=cfg.pass_ks, **kw)}                 # one set of predictions
+        if submission_path is not None: write_submission(arc_votes(pred, data_root, **kw), submission_path)   # two attempts per test input
         return res
 
     def headline(self, res):
@@ -255,7 +261,7 @@ def _arc(name, title, dataset, test_set):
         name=name, title=title, dataset=dataset, seq_len=900, vocab_size=12, default_variant="TRM-Att",
         recipes={
             "paper": dict(data="real", subsample=None, num_aug=1000, epochs=100000, eval_interval=10000, T=3, n=4,
-                          lr=1e-4, puzzle_emb_lr=1e-2, weight_decay=0.1, puzzle_emb_weight_decay=0.1, **ATT),
+                          lr=1e-4, puzzle_emb_lr=1e-2, weight_decay=0.1, puzzle_emb_weight_decay=0.1, arc_pooled_voting=True, **ATT),
             # 900-token sequences: even 20 tasks x 8 augmentations cost ~1.8 s a step at batch 16 on 2 cores
             "cpu": _ARC_SMALL | dict(data="real", arc_max_tasks=20, num_aug=8, global_batch_size=16, max_steps=150,
                                      eval_interval=None, test_subsample=None),

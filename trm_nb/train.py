@@ -167,8 +167,8 @@ def evaluate(self: Trainer) -> dict:
     if self.rank != 0: return {}
     ev = self.run_dir / "eval"; ev.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(ev / f"step_{self.step}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
-    res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev,
-                           submission_path=ev / f"submission_step_{self.step}.json")
+    res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev, step=self.step,
+                           submission_path=ev / f"submission_step_{self.step}.json", world_size=self.world, device=self.device)
     (ev / f"step_{self.step}.json").write_text(json.dumps(res, indent=1))
     self.last_eval = res
     return res
