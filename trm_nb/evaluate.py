@@ -12,18 +12,17 @@ from .data import iter_test_batches, IGNORE_LABEL_ID
 # %% auto #0
 __all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores']
 
-# %% ../nbs/22_evaluate.ipynb #b2543169
+# %% ../nbs/22_evaluate.ipynb #b3c891e6
 @contextmanager
-def eval_settings(model, N_sup: int | None = None, test_time_halting: bool | None = None):
-    "Temporarily put `model` in eval mode with another N_sup and/or test-time halting."
+def eval_settings(model, N_sup: int | None = None):
+    "Temporarily put `model` in eval mode with another N_sup."
     cfg, was_training = model.config, model.training
-    old = (cfg.N_sup, cfg.test_time_halting)
+    old = cfg.N_sup
     if N_sup is not None: cfg.N_sup = N_sup
-    if test_time_halting is not None: cfg.test_time_halting = test_time_halting
     model.eval()
     try: yield model
     finally:
-        cfg.N_sup, cfg.test_time_halting = old
+        cfg.N_sup = old
         model.train(was_training)
 
 # %% ../nbs/22_evaluate.ipynb #79224cf6
@@ -50,16 +49,16 @@ def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = Fal
     exact_steps += exact_steps[-1:] * (N_sup - len(exact_steps))   # frozen samples keep their answer
     return dict(preds=preds, q_halt=q_halt, steps=steps, exact_by_step=torch.stack(exact_steps, 1))
 
-# %% ../nbs/22_evaluate.ipynb #78a99790
+# %% ../nbs/22_evaluate.ipynb #7734ba19
 @torch.no_grad()
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
-            test_time_halting: bool | None = None, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
+            test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
     "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps, exact_by_step."
     from tqdm.auto import tqdm
     model = head.model
     out = {}
-    with eval_settings(model, N_sup, test_time_halting):
-        n_steps, tth = model.config.N_sup, model.config.test_time_halting
+    with eval_settings(model, N_sup):
+        n_steps, tth = model.config.N_sup, bool(test_time_halting)
         for name, d in data.items():
             rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step")}
             sub = {name: d}

@@ -18,10 +18,10 @@ from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['PAPER_TASKS', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'official_to_trm_key', 'trm_to_official_key',
-           'paper_config', 'build_model']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'split_official_prefix',
+           'official_to_trm_key', 'trm_to_official_key', 'paper_config', 'build_model']
 
-# %% ../nbs/01_model.ipynb #45b27761
+# %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
 
 @dataclass
@@ -47,7 +47,6 @@ class TRMConfig:
     rope_theta: float = 10000.0
     forward_dtype: str = 'float32'      # activations dtype ('bfloat16' is the official GPU default)
     no_ACT_continue: bool = True        # halt on sigmoid(q_halt) > 0.5 only; False = HRM's Q-learning "w/ ACT"
-    test_time_halting: bool = False     # read only by trm_nb.evaluate (stop a sample once q_halt > 0); the model ignores it
 
     def __post_init__(self):
         if self.puzzle_emb_ndim is None: self.puzzle_emb_ndim = self.d
@@ -85,7 +84,7 @@ class TRMConfig:
 
     def to_official(self) -> dict:
         "The official `arch` keys for this config."
-        return {_OFFICIAL_NAMES.get(k, k): v for k, v in asdict(self).items() if k != 'test_time_halting'} | {'H_layers': 0}
+        return {_OFFICIAL_NAMES.get(k, k): v for k, v in asdict(self).items()} | {'H_layers': 0}
 
 # %% ../nbs/01_model.ipynb #670794a9
 class Block(nn.Module):
@@ -288,40 +287,41 @@ def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: 
                 outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
     return Carry(y, z, steps, halted, data), outputs
 
-# %% ../nbs/01_model.ipynb #ed1b4ff1
+# %% ../nbs/01_model.ipynb #a9f5961b
+OFFICIAL_WRAPPERS = ('_orig_mod.', 'model.', 'inner.')   # torch.compile, the loss head, the ACT wrapper, in this order
+OFFICIAL_PREFIX = ''.join(OFFICIAL_WRAPPERS)              # the prefix of every key in an official checkpoint
 _RENAMES = (('L_level.', 'net.'), ('H_init', 'y_init'), ('L_init', 'z_init'))
+
+def split_official_prefix(k: str) -> tuple:
+    "('_orig_mod.model.inner.', 'L_level.layers.0...') from a full official key (any subset of the wrappers, in order)."
+    i = 0
+    for w in OFFICIAL_WRAPPERS:
+        if k.startswith(w, i): i += len(w)
+    return k[:i], k[i:]
 
 def official_to_trm_key(k: str) -> str:
     "Map an official TRM state_dict key (any wrapper prefix) to this model's key."
-    for pre in ('_orig_mod.', 'model.', 'inner.'):
-        if k.startswith(pre): k = k[len(pre):]
+    k = split_official_prefix(k)[1]
     for a, b in _RENAMES:
         if k == a or k.startswith(a): k = b + k[len(a):]
     return k
 
-def trm_to_official_key(k: str, prefix: str = '_orig_mod.model.inner.') -> str:
+def trm_to_official_key(k: str, prefix: str = OFFICIAL_PREFIX) -> str:
     "Inverse of `official_to_trm_key` (with the official checkpoint prefix)."
     for a, b in _RENAMES:
         if k == b or k.startswith(b): k = a + k[len(b):]
     return prefix + k
 
-# %% ../nbs/01_model.ipynb #f7d40a7c
-PAPER_TASKS = dict(sudoku=dict(seq_len=81, vocab_size=11), maze=dict(seq_len=900, vocab_size=6),
-                   arc=dict(seq_len=900, vocab_size=12))
-_TASK_ALIASES = {'sudoku-extreme': 'sudoku', 'maze-hard': 'maze', 'arc1': 'arc', 'arc2': 'arc',
-                 'arc-agi-1': 'arc', 'arc-agi-2': 'arc'}
-
+# %% ../nbs/01_model.ipynb #cc5553bb
 def paper_config(task: str, variant: str = 'att', official_recipe: bool = False, **overrides) -> TRMConfig:
-    "TRMConfig for `task` in {sudoku, maze, arc} and `variant` in {'att', 'mlp'} (d 512, 2 layers, T 3, n 6, N_sup 16)."
-    t = _TASK_ALIASES.get(task.lower(), task.lower())
-    if t not in PAPER_TASKS: raise ValueError(f"paper_config: unknown task {task!r}; expected one of {list(PAPER_TASKS)}")
+    "TRMConfig of the paper's recipe for `task` (any name in `trm_nb.tasks`) with the 'att' or 'mlp' mixer (d 512, 2 layers, T 3, n 6, N_sup 16)."
+    from trm_nb.tasks import get_task, ATT, MLP
+    from trm_nb.config import TrainConfig, trm_config
     v = variant.lower()
     if v not in ('att', 'mlp'): raise ValueError(f"paper_config: unknown variant {variant!r}; expected 'att' or 'mlp'")
-    kw = dict(PAPER_TASKS[t], d=512, expansion=4.0, num_heads=8, layers=2, T=3, n=6, N_sup=16,
-              puzzle_emb_len=16, halt_exploration_prob=0.1,
-              mlp_t=v == 'mlp', pos_encodings='none' if v == 'mlp' else 'rope')
-    if official_recipe and t in ('maze', 'arc'): kw['n'] = 4
-    return TRMConfig(**(kw | overrides))
+    t = get_task(task)
+    run = TrainConfig(**(t.recipe('paper', paper_text=not official_recipe) | (MLP if v == 'mlp' else ATT)), task=t.name)
+    return trm_config(run, t.seq_len, t.vocab_size, forward_dtype='float32', **overrides)
 
 def build_model(task: str, variant: str = 'att', **overrides) -> TRM:
     "A freshly initialised `TRM` for a paper configuration."
