@@ -15,8 +15,10 @@ from .tasks import get_task, paper_tables
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['TABLE_ROWS', 'TABLE_TITLES', 'slug', 'StudyRun', 'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware',
-           'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study']
+__all__ = ['TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug', 'StudyRun',
+           'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions',
+           'study_table', 'markdown_table', 'write_table', 'table_study', 'study_configs', 'paper_command',
+           'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -193,3 +195,116 @@ def table_study(table: int, seeds=(0, 1, 2)) -> list:
     "The runs of the paper's `table` (1-3), one per row and seed."
     if table not in TABLE_ROWS: raise ValueError(f"no study for table {table!r}; studies exist for tables {list(TABLE_ROWS)}")
     return [StudyRun(table, row, variant, seed, changes) for row, variant, changes in TABLE_ROWS[table] for seed in seeds]
+
+# %% ../nbs/40_study.ipynb #a67a5341
+STUDY_SCALES = {
+    "smoke": {},
+    "cpu": dict(T=3, n=6, N_sup=16, max_steps=600, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
+                log_every=50),
+    "paper": {},
+}
+
+def study_configs(table: int, scale: str, seeds=(0, 1, 2), out_dir="results", data_dir="data") -> tuple:
+    "`(runs, configs)` of `table` at `scale`; runs live in `<out_dir>/study/<scale>/` and are shared between tables."
+    if scale not in STUDY_SCALES: raise ValueError(f"scale={scale!r}: choose one of {list(STUDY_SCALES)}")
+    runs = table_study(table, seeds)
+    return runs, [r.config(scale, Path(out_dir) / "study" / scale, base=STUDY_SCALES[scale], data_dir=data_dir) for r in runs]
+
+# %% ../nbs/40_study.ipynb #e52f9a79
+PAPER_SUDOKU_HOURS, PAPER_SUDOKU_DEPTH = 36.0, 42     # official README: TRM-MLP Sudoku-Extreme in < 36 h on one L40S
+
+def paper_command(r: StudyRun) -> str:
+    "The shell command that trains run `r` at the paper's scale."
+    sets = "".join(f" --set {k}={v}" for k, v in r.changes)
+    return (f'python -m trm_nb.train --task {r.task} --preset paper --variant "{r.variant}" --seed {r.seed} '
+            f"--out-dir results/study/paper --set run_name={r.name}{sets}")
+
+def paper_plan(runs: list, configs: list) -> "pd.DataFrame":
+    "Per row (seed 0): the paper-scale command, hardware and a rough time."
+    import pandas as pd
+    rows = []
+    for r, c in zip(runs, configs):
+        if r.seed != runs[0].seed: continue
+        sz = model_sizes(r.config("paper", c.out_dir))
+        hours = PAPER_SUDOKU_HOURS * sz["depth"] * sz["forward_passes"] / PAPER_SUDOKU_DEPTH
+        rows.append(dict(row=r.row, command=paper_command(r), hardware="1 x L40S (official README)", time=f"~{hours:.0f} h (rough)"))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/40_study.ipynb #147e8fc0
+def _num(x):
+    try: return float(x)
+    except (TypeError, ValueError): return None
+
+def kendall_tau(a: list, b: list) -> float:
+    "Kendall's tau-a between two equally long lists of numbers."
+    n = len(a); s = 0
+    for i in range(n):
+        for j in range(i + 1, n): s += np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])
+    return s / (n * (n - 1) / 2) if n > 1 else float("nan")
+
+def findings(df) -> str:
+    "Markdown: our order of the rows, the paper's, their agreement, and which neighbours overlap."
+    have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
+    if len(have) == 0: return "No run of this table has finished at this scale yet."
+    ours = have.sort_values("ours (mean)", key=lambda s: s.map(_num), ascending=False)
+    lines = ["- **Our order** (best first): " + " > ".join(f"{r} ({m})" for r, m in zip(ours["row"], ours["ours (mean)"]))]
+    both = have[[(_num(p) is not None) for p in have["paper"]]]
+    if len(both) > 1:
+        paper = both.sort_values("paper", key=lambda s: s.map(_num), ascending=False)
+        tau = kendall_tau([_num(x) for x in both["ours (mean)"]], [_num(x) for x in both["paper"]])
+        lines += ["- **The paper's order**: " + " > ".join(f"{r} ({p})" for r, p in zip(paper["row"], paper["paper"])),
+                  f"- **Agreement**: Kendall's tau = {tau:.2f} over {len(both)} rows (1: same order, -1: reversed)."]
+    ci = [tuple(map(float, c.split("-"))) for c in ours["95% CI"]]
+    over = [f"{a} / {b}" for (a, (lo_a, _)), (b, (_, hi_b)) in zip(zip(ours["row"], ci), zip(list(ours["row"])[1:], ci[1:])) if hi_b >= lo_a]
+    lines.append("- **Overlapping 95% intervals** (not told apart by these runs): " + ("; ".join(over) if over else "none"))
+    if len(have) < len(df): lines.append(f"- {len(df) - len(have)} of {len(df)} rows have not run at this scale yet.")
+    return "\n".join(lines)
+
+# %% ../nbs/40_study.ipynb #6893a36a
+def plot_rows(df, title: str, ax=None):
+    "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table."
+    import matplotlib.pyplot as plt
+    if ax is None: ax = plt.subplots(figsize=(7, 0.45 * len(df) + 1))[1]
+    y = np.arange(len(df))[::-1]
+    ours = np.array([_num(m) if _num(m) is not None else np.nan for m in df["ours (mean)"]])
+    ci = [tuple(map(float, c.split("-"))) if c else (np.nan, np.nan) for c in df["95% CI"]]
+    err = np.array([[o - lo, hi - o] for o, (lo, hi) in zip(ours, ci)]).T
+    ax.barh(y + 0.18, ours, 0.36, xerr=err, label="ours", color="#4c72b0", capsize=2)
+    ax.barh(y - 0.18, [_num(p) if _num(p) is not None else np.nan for p in df["paper"]], 0.36, label="paper", color="#bbbbbb")
+    ax.set_yticks(y, df["row"]); ax.set_xlim(0, 100); ax.set_xlabel("test exact accuracy (%)"); ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+def plot_depth(df, depths: list, title: str, ax=None):
+    "Accuracy against effective depth for the HRM and TRM rows of Table 3, ours and the paper's."
+    import matplotlib.pyplot as plt
+    if ax is None: ax = plt.subplots(figsize=(6, 3.5))[1]
+    for model, color in (("HRM", "#dd8452"), ("TRM", "#4c72b0")):
+        sel = [i for i, r in enumerate(df["row"]) if r.startswith(model)]
+        order = sorted(sel, key=lambda i: depths[i])
+        d = [depths[i] for i in order]
+        ax.plot(d, [_num(df["ours (mean)"][i]) if _num(df["ours (mean)"][i]) is not None else np.nan for i in order], "o-", color=color, label=f"{model} (ours)")
+        ax.plot(d, [_num(df["paper"][i]) if _num(df["paper"][i]) is not None else np.nan for i in order], "s--", color=color, alpha=0.5, label=f"{model} (paper)")
+    ax.set_xscale("log"); ax.set_xlabel("effective depth (layers per supervision step)"); ax.set_ylabel("test exact accuracy (%)")
+    ax.set_ylim(0, 100); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
+    return ax
+
+# %% ../nbs/40_study.ipynb #1c6da75f
+def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="results", data_dir="data", train: bool = True,
+                 gpus: int = 0, terminal: bool = True) -> dict:
+    "Run (unless `train=False`) and tabulate the paper's `table` at `scale`; write its table and figure; return them."
+    import matplotlib.pyplot as plt
+    out_dir = Path(out_dir)
+    runs, configs = study_configs(table, scale, tuple(range(seeds)), out_dir, data_dir)
+    if train: run_all(configs, gpus, terminal=terminal)
+    df = study_table(runs, configs, table, scale, command=lambda r: paper_command(r) if scale == "paper" else f"scale={scale}, train=True")
+    paths = write_table(df, out_dir / "tables", f"table{table}", scale, TABLE_TITLES[table])
+    title = f"{TABLE_TITLES[table]} ({scale} scale, {seeds} seed{'s' * (seeds > 1)})"
+    if table == 3:
+        depths = [model_sizes(c)["depth"] for r, c in zip(runs, configs) if r.seed == 0]
+        fig = plot_depth(df, depths, title).figure
+    else: fig = plot_rows(df, title).figure
+    fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
+    fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
+    return dict(table=df, plan=paper_plan(runs, configs), findings=findings(df), paths=paths + (fig_path,), figure=fig,
+                status={c.run_name: run_status(c) for c in configs})
