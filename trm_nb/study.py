@@ -18,7 +18,7 @@ from .runs import run_dir_of
 __all__ = ['TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug', 'StudyRun',
            'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions',
            'study_table', 'markdown_table', 'write_table', 'table_study', 'study_configs', 'paper_command',
-           'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report']
+           'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -308,3 +308,25 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
     return dict(table=df, plan=paper_plan(runs, configs), findings=findings(df), paths=paths + (fig_path,), figure=fig,
                 status={c.run_name: run_status(c) for c in configs})
+
+# %% ../nbs/40_study.ipynb #472de71e
+def status_markdown(results_dir="results", tables=(1, 2, 3), scales=("paper", "cpu")) -> str:
+    "A markdown table: each paper row of `tables`, the paper's number and ours at each scale that has one."
+    import pandas as pd
+    lines = ["| table | row | paper | " + " | ".join(f"ours ({s} scale)" for s in scales) + " | notebook |",
+             "|---|---|---|" + "---|" * len(scales) + "---|"]
+    for t in tables:
+        found = {}
+        for s in scales:
+            p = Path(results_dir) / "tables" / f"table{t}_{s}.csv"
+            if p.exists(): found[s] = pd.read_csv(p, dtype=str, keep_default_na=False).set_index("row")
+        for r in paper_tables(t):
+            cells = []
+            for s in scales:
+                df = found.get(s)
+                if df is None or r["variant"] not in df.index or not df.loc[r["variant"], "ours (mean)"]: cells.append("not run"); continue
+                x = df.loc[r["variant"]]; n = len(x["seeds"].split(" (")[0].split())
+                cells.append(f"{x['ours (mean)']}" + (f" ± {x['sd']}" if x["sd"] else "") + f" ({n} seed{'s' * (n > 1)})")
+            paper = r["value"] or "OOM in the paper"
+            lines.append(f"| {t} | {r['variant']} | {paper} | " + " | ".join(cells) + f" | [table{t}](nbs/table{t}.ipynb) |")
+    return "\n".join(lines)
