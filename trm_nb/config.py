@@ -130,6 +130,7 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
     variant = variant or t.default_variant
     v = get_variant(variant)                     # unknown names fail here, listing the valid ones
     names = {f.name for f in fields(TrainConfig)}
+    base.update({k: val for k, val in v.defaults.items() if k in names})   # where the variant starts (HRM: T = 2, n = 2)
     base.update({k: val for k, val in v.cfg.items() if k in names})   # architecture the variant fixes (T, n, layers, mixer)
     base.update(variant_overrides(variant))                           # training-side switches (e.g. no EMA)
     cfg = TrainConfig(task=t.name, preset=preset, variant=variant)

@@ -29,7 +29,7 @@ def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACT
     from trm_nb.variants import build_variant
     torch.manual_seed(cfg.seed)
     mcfg = trm_config(cfg, meta.seq_len, meta.vocab_size, meta.num_puzzle_identifiers, world_size, device)
-    return ACTLossHead(build_variant(cfg.variant, mcfg).to(device), cfg.loss_type)
+    return ACTLossHead(build_variant(cfg.variant, mcfg, defaults=False).to(device), cfg.loss_type)   # cfg already has the variant's defaults
 
 # %% ../nbs/28_train.ipynb #2881476c
 class Trainer:
