@@ -31,26 +31,37 @@ def exact_match(preds, labels, mask):
     return ((preds == labels) | ~mask).all(-1)
 
 # %% ../nbs/22_evaluate.ipynb #ac6a7874
-@torch.no_grad()
+def _take(carry, rows):
+    "The carry of the slots `rows` only (every field is indexed on its first axis)."
+    from dataclasses import fields
+    return type(carry)(**{f.name: ({k: v[rows] for k, v in x.items()} if isinstance(x, dict) else x[rows])
+                          for f in fields(carry) for x in [getattr(carry, f.name)]})
+
+@torch.inference_mode()
 def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = False) -> dict:
     "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B], exact_by_step [B, N_sup]."
     labels = batch["labels"]; mask = labels != IGNORE_LABEL_ID
     carry = head.initial_carry(batch)
-    frozen = torch.zeros(labels.shape[0], dtype=torch.bool, device=labels.device)
-    keep = lambda old, new: new if old is None else torch.where(frozen.view((-1,) + (1,) * (new.ndim - 1)), old, new)
     preds = q_halt = steps = None; exact_steps = []
+    live, sub = None, batch          # test-time halting: the rows still running (None: all of them) and their batch
     for _ in range(N_sup):
-        carry, _, _, o, _ = head(carry, batch, return_keys=("preds", "q_halt_logits"))
-        preds, q_halt, steps = keep(preds, o["preds"]), keep(q_halt, o["q_halt_logits"]), keep(steps, carry.steps)
+        carry, _, _, o, _ = head(carry, sub, return_keys=("preds", "q_halt_logits"))
+        if live is None: preds, q_halt, steps = o["preds"], o["q_halt_logits"], carry.steps
+        else: preds, q_halt, steps = (t.index_copy(0, live, v) for t, v in ((preds, o["preds"]), (q_halt, o["q_halt_logits"]), (steps, carry.steps)))
         exact_steps.append(exact_match(preds, labels, mask))
-        if test_time_halting:
-            frozen = frozen | (q_halt > 0)
-            if bool(frozen.all()): break
-    exact_steps += exact_steps[-1:] * (N_sup - len(exact_steps))   # frozen samples keep their answer
+        if test_time_halting:        # halted rows leave the batch: later steps compute only the rows still running
+            go = ~(o["q_halt_logits"] > 0)
+            n_go = int(go.sum())     # the one host read per step, only with test-time halting
+            if n_go == 0: break
+            if n_go < len(go):
+                keep = go.nonzero().squeeze(1)
+                live = keep if live is None else live[keep]
+                carry, sub = _take(carry, keep), {k: v[live] for k, v in batch.items()}
+    exact_steps += exact_steps[-1:] * (N_sup - len(exact_steps))   # halted samples keep their answer
     return dict(preds=preds, q_halt=q_halt, steps=steps, exact_by_step=torch.stack(exact_steps, 1))
 
 # %% ../nbs/22_evaluate.ipynb #7734ba19
-@torch.no_grad()
+@torch.inference_mode()
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
             test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
     "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps, exact_by_step."
