@@ -413,7 +413,6 @@ def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: 
             raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt) and no all_config.yaml beside it; expected {_EXPECTED}")
         if task is None or data_root is None:
             raise ValueError(f"{path}: an official checkpoint needs task= and data_root= (a dataset in the official format)")
-        if weights == "auto": weights = "auto"
         model, _ = load_official(path, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root,
                                  weights=weights)
         head = ACTLossHead(model)
@@ -421,6 +420,8 @@ def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: 
     data_root = Path(data_root)
     if task is not None and get_task(task).name != cfg.task: raise ValueError(f"{path}: trained on {cfg.task!r}, asked to evaluate {task!r}")
     test_meta, test_data = load_split(data_root, "test")
+    if head.model.config.seq_len != test_meta.seq_len:
+        raise ValueError(f"{path}: the model takes sequences of {head.model.config.seq_len} tokens, {data_root} has {test_meta.seq_len}")
     pred = predict(head, test_meta, test_data, batch_size, device, N_sup=N_sup, test_time_halting=test_time_halting)
     if arc_unscorable(data_root):                                      # no solutions: write what can be written, score nothing
         where = Path(out).parent if out else (run_dir / "eval" if run_dir else main.parent)
