@@ -79,7 +79,7 @@ def main(argv=None):
             if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
     except USER_ERRORS as e:
         if show_tb: raise
-        code = getattr(e, "exit_code", 1 if started else 2)
+        code = 2 if not started or getattr(e, "exit_code", 1) == 2 else 1
         msg = " ".join(str(e).split()) or type(e).__name__
         print(f"trm_nb.train: error: {msg}" + ("" if isinstance(e, RunError) else f" ({type(e).__name__}; --traceback shows where)"),
               file=sys.stderr)

@@ -332,6 +332,7 @@ def fit(self: Trainer, on_log=None) -> dict:
         resumed = self._start()
         if resumed and self.progress: print(f"resumed {self.run_dir} at step {self.step}")
         self.write_run_json("running")
+        bar = None
         try:
             if resumed and self._all(self.rank == 0 and self.eval_due(self.step) and
                                      not (self.run_dir / "eval" / f"step_{self.step}.json").exists(), "max"):
@@ -356,6 +357,7 @@ def fit(self: Trainer, on_log=None) -> dict:
                     self._stage = "evaluation"; self._evaluate_and_log()
             bar.close()
         except BaseException as e:
+            if bar is not None: bar.close()
             what = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
             try: self.write_run_json(f"{what}: {self._stage} at step {self.step}", dict(error=f"{type(e).__name__}: {e}"))
             except Exception: pass
