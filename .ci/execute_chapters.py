@@ -5,8 +5,10 @@
     python .ci/execute_chapters.py --check      # fail if a chapter has no output at all (CI runs this)
 
 Cells run as `nbdev_test` runs them: `#| eval: false` cells and cells flagged `slow`, `gpu` or `notest`
-are skipped and keep the outputs they had; notebooks with `skip_exec` frontmatter (nbs/train.ipynb, the
-papermill entry point whose runs go to results/) are left alone. Pictures are PNG at a small dpi so that
+are skipped and keep the outputs they had. Notebooks with `skip_exec` frontmatter are papermill entry
+points: nbs/train.ipynb (its runs go to results/) is left alone; the study notebooks (table*.ipynb) are run
+with papermill at their default scale with `-p train False`, so they only collect the runs committed in
+results/ and rewrite their tables and figures, and their outputs are copied back into nbs/. Pictures are PNG at a small dpi so that
 nbs/ stays small. Each notebook runs in its own process, in its own folder, and stops at the first error."""
 import json, subprocess, sys
 from pathlib import Path
@@ -23,6 +25,19 @@ def has_outputs(p: Path) -> bool:
 def skip_exec(p: Path) -> bool:
     cells = json.loads(p.read_text())["cells"]
     return bool(cells) and cells[0]["cell_type"] == "raw" and "skip_exec: true" in "".join(cells[0]["source"])
+
+def papermill_outputs(p: Path):
+    "Run a study notebook with papermill (collect only) and copy its outputs into `p`, cell by cell."
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / p.name
+        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", "--cwd", str(p.parent)], check=True)
+        ran = {"".join(c["source"]): c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"}
+    nb = json.loads(p.read_text())
+    for c in nb["cells"]:
+        r = ran.get("".join(c["source"]))
+        if c["cell_type"] == "code" and r is not None: c["outputs"], c["execution_count"] = r["outputs"], r.get("execution_count")
+    p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 def run_one(path: str):
     "Execute one notebook in this process (called in a subprocess) and write it back."
@@ -47,11 +62,12 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:1] == ["--run-one"]: run_one(args[1]); sys.exit(0)
     if args[:1] == ["--check"]:
-        bare = [p.name for p in chapters() if not skip_exec(p) and not has_outputs(p)]
+        bare = [p.name for p in chapters() if p.name != "train.ipynb" and not has_outputs(p)]
         if bare: sys.exit(f"chapters without outputs (run `python .ci/execute_chapters.py` and commit): {bare}")
         print(f"every chapter carries outputs ({len(chapters())} notebooks)"); sys.exit(0)
     todo = [Path(a).resolve() for a in args] or chapters()
     for p in todo:
+        if skip_exec(p) and p.name.startswith("table"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p); continue
         if skip_exec(p): print(f"skip {p.name} (skip_exec)"); continue
         print(f"execute {p.name}", flush=True)
         r = subprocess.run([sys.executable, __file__, "--run-one", str(p)])

@@ -1,7 +1,8 @@
 """Write README.md from nbs/index.ipynb (nbdev_readme needs quarto, which is not on PyPI).
 
-Markdown cells are copied, code cells become ```python blocks with their text outputs;
-cells whose first line is `#| hide` are left out. `--check` fails if README.md is stale."""
+Markdown cells are copied, code cells become ```python blocks; a code cell marked `#| echo: false`
+contributes only its markdown output (e.g. the reproduction status table); cells whose first line is
+`#| hide` are left out. `--check` fails if README.md is stale."""
 import json, sys, pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -13,6 +14,10 @@ for cell in nb['cells']:
         continue
     if cell['cell_type'] == 'markdown':
         parts.append(src + '\n')
+    elif cell['cell_type'] == 'code' and any(l.replace(' ', '') == '#|echo:false' for l in src.splitlines()):
+        for o in cell.get('outputs', []):
+            md = o.get('data', {}).get('text/markdown')
+            if md: parts.append((''.join(md) if isinstance(md, list) else md).strip('\n') + '\n')
     elif cell['cell_type'] == 'code':
         lines = [l for l in src.splitlines() if not l.startswith('#|')]
         parts.append('```python\n' + '\n'.join(lines) + '\n```\n')

@@ -23,8 +23,15 @@ def _same(a, b, where=""):
         return
     assert a == b or (a != a and b != b), f"{where}: {a!r} != {b!r}"
 
-def test_sigkill_and_resume_is_bit_identical(tmp_path, env):
-    sets = (STEPS, "checkpoint_every=3", "log_every=2")
+import pytest
+
+# the second setting walks the official batch stream in iterations of 5 epochs (13 batches of 12, 4 examples dropped
+# at each iteration end, evaluations at steps 13, 26, 39, 52): a resume from any kill before step 46 crosses one
+ITERATIONS = ("eval_interval=5", "epochs=50000", "global_batch_size=12")
+
+@pytest.mark.parametrize("extra", [(), ITERATIONS], ids=["plain", "across-iterations"])
+def test_sigkill_and_resume_is_bit_identical(tmp_path, env, extra):
+    sets = (STEPS, "checkpoint_every=3", "log_every=2") + extra
     subprocess.run(train_cmd(tmp_path, "straight", *sets), env=env, check=True, capture_output=True, timeout=600)
 
     seed = int.from_bytes(os.urandom(2), "little"); kill_after = random.Random(seed).randint(3, 45)
@@ -51,7 +58,10 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path, env):
     assert sa == sb == 60
     for k in ("model", "ema", "optimizers", "sampler"): _same(a[k], b[k], k)
     assert (a_dir / "metrics.csv").read_text() == (run_dir / "metrics.csv").read_text()
-    assert (a_dir / "eval" / "step_60.json").read_text() == (run_dir / "eval" / "step_60.json").read_text()
+    evals = sorted(p.name for p in (a_dir / "eval").glob("step_*.json"))
+    assert evals == sorted(p.name for p in (run_dir / "eval").glob("step_*.json"))
+    if extra: assert evals == sorted(f"step_{s}.json" for s in (13, 26, 39, 52, 60))    # evaluated at every iteration end
+    for e in evals: assert (a_dir / "eval" / e).read_text() == (run_dir / "eval" / e).read_text(), e
 
 def test_resume_refuses_another_world_size(tmp_path, env):
     subprocess.run(train_cmd(tmp_path, "r", "max_steps=4", "checkpoint_every=2"), env=env, check=True, capture_output=True, timeout=600)

