@@ -324,3 +324,43 @@ def test_official_wrong_seq_len_refused(official, tmp_path):
                                                        num_puzzle_identifiers=1, total_groups=1, mean_puzzle_examples=1.0,
                                                        total_puzzles=1, sets=["all"])))
     with pytest.raises(ValueError, match="seq_len disagrees"): load_official(ck, forward_dtype="float32", seq_len=81, data_dir=data.parent)
+
+
+# 10. builds leave nothing behind
+def test_killed_build_leftovers_are_cleaned(tmp_path, capsys, env):
+    "A build killed midway leaves its hidden temporary folder; the next build of that dataset removes it."
+    from trm_nb.config import resolve_config
+    from trm_nb.tasks import get_task
+    cfg = resolve_config("sudoku", "smoke", overrides=dict(data_dir=str(tmp_path / "data")))
+    out = get_task("sudoku").dataset_path(cfg)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    stale = out.parent / f".{out.name}.tmp-{dead}-deadbeef"; stale.mkdir(parents=True); (stale / "half.npy").write_bytes(b"x")
+    code, err = cli(tmp_path, "b", "max_steps=1", capsys=capsys)
+    assert code == 0, err
+    assert not stale.exists() and (out / "train" / "dataset.json").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_arc_source_without_tasks_is_refused_before_writing(tmp_path, capsys):
+    src = tmp_path / "arc" / "arc-agi"; src.parent.mkdir()
+    for sub in ("training", "evaluation", "concept"):
+        for kind in ("challenges", "solutions"): Path(f"{src}_{sub}_{kind}.json").write_text("{}")
+    code, err = cli(tmp_path, "empty", f'arc_source="{src}"', capsys=capsys, task="arc1")
+    assert code == 2 and "no ARC tasks" in one_line(err) and str(src) in err
+    data = tmp_path / "data"
+    assert not data.exists() or not any(data.rglob("*.json"))                  # no half-built folder
+    assert not (tmp_path / "results" / "arc1" / "empty" / "run.json").exists()
+
+
+def test_full_disk_names_the_file_and_leaves_no_orphan(trained, tmp_path, monkeypatch, capsys):
+    rd, _ = trained
+    real = torch.save
+    def full(obj, f, *a, **k):
+        if "step_6" in str(getattr(f, "name", f)): raise RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos")
+        return real(obj, f, *a, **k)
+    monkeypatch.setattr(torch, "save", full)
+    code, err = cli(tmp_path, "r", "max_steps=6", "checkpoint_every=2", capsys=capsys, extra=("--resume",))
+    line = one_line(err)
+    assert code == 1 and "could not write" in line and "step_6" in line and "disk" in line
+    assert not (rd / "checkpoints" / "step_6").exists() and json.loads((rd / "checkpoints" / "latest.json").read_text())["step"] == 4
+    assert json.loads((rd / "run.json").read_text())["status"] == "failed: checkpoint at step 6"
