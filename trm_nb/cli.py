@@ -4,14 +4,14 @@
 
 # %% ../nbs/29_cli.ipynb #56a6368c
 from __future__ import annotations
-import argparse, json, os
+import argparse, json, os, sys, warnings
 from pathlib import Path
 import torch
-from .config import TrainConfig, resolve_config, check_overrides_and_replace
+from .config import TrainConfig, RunError, ConfigError, resolve_config, check_overrides_and_replace
 from .train import Trainer
 
 # %% auto #0
-__all__ = ['init_distributed', 'config_from_args', 'main']
+__all__ = ['USER_ERRORS', 'init_distributed', 'config_from_args', 'main']
 
 # %% ../nbs/29_cli.ipynb #49734a1b
 def init_distributed():
@@ -28,33 +28,59 @@ def _parse_value(v: str):
     try: return json.loads(v)
     except json.JSONDecodeError: return v
 
-def config_from_args(argv=None) -> TrainConfig:
-    "Parse the command line of `python -m trm_nb.train` into a resolved TrainConfig."
+def _parser():
     p = argparse.ArgumentParser(prog="python -m trm_nb.train", description="Train and evaluate TRM on one task.")
     p.add_argument("--config", help="a resolved config (config.json of a run); other flags override it")
     p.add_argument("--task"); p.add_argument("--preset"); p.add_argument("--variant")
-    p.add_argument("--seed", type=int); p.add_argument("--resume", action="store_true"); p.add_argument("--out-dir")
+    p.add_argument("--seed", type=int); p.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="a fresh run may replace the run already in its folder")
+    p.add_argument("--fresh-if-missing", action="store_true", help="with --resume: start the run if it has no checkpoint yet")
+    p.add_argument("--out-dir")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any TrainConfig field (JSON values)")
-    a = p.parse_args(argv)
+    p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    return p
+
+def config_from_args(argv=None) -> TrainConfig:
+    "Parse the command line of `python -m trm_nb.train` into a resolved TrainConfig."
+    p = _parser(); a = p.parse_args(argv)
     bad = [kv for kv in a.set if "=" not in kv]
     if bad: p.error(f"--set takes KEY=VALUE, got {bad}")
     over = {k: _parse_value(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     if a.seed is not None: over["seed"] = a.seed
     if a.resume: over["resume"] = True
+    if a.overwrite: over["overwrite"] = True
+    if a.fresh_if_missing: over["resume_missing"] = "fresh"
     if a.out_dir: over["out_dir"] = a.out_dir
     if a.config:
-        base = json.loads(Path(a.config).read_text())
+        try: base = json.loads(Path(a.config).read_text())
+        except OSError as e: raise ConfigError(f"--config {a.config}: cannot be read ({e.strerror or e})") from None
+        except json.JSONDecodeError as e: raise ConfigError(f"--config {a.config}: not valid JSON ({e})") from None
+        if not isinstance(base, dict): raise ConfigError(f"--config {a.config}: expected a JSON object of config fields, got {type(base).__name__}")
         for k in ("task", "preset", "variant"):
             if getattr(a, k): base[k] = getattr(a, k)
-        if isinstance(base.get("pass_ks"), list): base["pass_ks"] = tuple(base["pass_ks"])
         return check_overrides_and_replace(TrainConfig(), {**base, **over})
     return resolve_config(a.task or "sudoku", a.preset, a.variant, over)
 
+USER_ERRORS = (RunError, ValueError, OSError, FloatingPointError)   # what a user can fix; anything else is a bug
+
 def main(argv=None):
-    "Entry point of `python -m trm_nb.train` and `torchrun ... -m trm_nb.train`."
-    cfg = config_from_args(argv)
-    rank, world = init_distributed()
+    "Entry point of `python -m trm_nb.train` and `torchrun ... -m trm_nb.train`: one line and exit 2 (1 once training began) on a user error."
+    argv = sys.argv[1:] if argv is None else list(argv)
+    show_tb = "--traceback" in argv
+    started = False
     try:
-        Trainer(cfg, rank=rank, world_size=world).fit()
-    finally:
-        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+        cfg = config_from_args(argv)
+        rank, world = init_distributed()
+        try:
+            tr = Trainer(cfg, rank=rank, world_size=world)
+            started = True
+            tr.fit()
+        finally:
+            if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+    except USER_ERRORS as e:
+        if show_tb: raise
+        code = 2 if not started or getattr(e, "exit_code", 1) == 2 else 1
+        msg = " ".join(str(e).split()) or type(e).__name__
+        print(f"trm_nb.train: error: {msg}" + ("" if isinstance(e, RunError) else f" ({type(e).__name__}; --traceback shows where)"),
+              file=sys.stderr)
+        raise SystemExit(code)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/21_config.ipynb #791dffc9
 from __future__ import annotations
-import dataclasses, json, os, platform, subprocess, sys, time
+import dataclasses, json, math, os, platform, subprocess, sys, time
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'GENERAL_NOTES', 'TrainConfig', 'check_overrides_and_replace', 'validate',
-           'resolve_config', 'paper_notes', 'resolve_dtype', 'trm_config', 'git_commit', 'environment_info']
+__all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'RANGES', 'CHOICES', 'GENERAL_NOTES', 'TrainConfig', 'RunError',
+           'ConfigError', 'check_overrides_and_replace', 'validate', 'resolve_config', 'paper_notes', 'resolve_dtype',
+           'trm_config', 'git_commit', 'environment_info']
 
 # %% ../nbs/21_config.ipynb #4c894977
 PRESETS = ("paper", "cpu", "smoke")
@@ -84,32 +85,90 @@ class TrainConfig:
     run_name: str | None = None           # None: <variant>-<preset>-seed<seed>
     checkpoint_every: int | None = None   # steps between checkpoints (None: at every evaluation and the end)
     resume: bool = False
+    resume_missing: str = "error"         # resume=True and no checkpoint: error (refuse) | fresh (start the run from scratch)
+    overwrite: bool = False               # a fresh run may replace the run already in its folder (deleted once data is built)
+    keep_checkpoints: int = 2             # newest checkpoints kept; a corrupt newest one falls back to the one before
     gpus: int = 0                         # >1: relaunch through torchrun with this many processes
     log_every: int = 10                   # steps between rows of metrics.csv
 
     def replace(self, **kw) -> "TrainConfig": return check_overrides_and_replace(self, kw)
 
+class RunError(Exception):
+    "An error the user can fix (a bad value, a busy or used run folder, a refused resume): the command line prints it as one line."
+    exit_code = 1
+
+class ConfigError(RunError, ValueError):
+    "Bad config values: every bad field, its value and what is allowed, in one message."
+    exit_code = 2
+
 def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfig:
-    "`cfg` with `overrides` applied; unknown names fail at once with the list of valid ones."
+    "`cfg` with `overrides` applied and validated; unknown names and bad values fail at once, all in one error."
     names = [f.name for f in fields(TrainConfig)]
     bad = [k for k in overrides if k not in names]
-    if bad: raise ValueError(f"unknown config field(s) {bad}; valid fields: {', '.join(names)}")
-    return validate(dataclasses.replace(cfg, **overrides))
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if k in names})
+    unknown = [f"unknown field(s) {bad} (valid fields: {', '.join(names)})"] if bad else []
+    return validate(cfg, _extra=unknown)
 
-def _choice(name, value, valid):
-    if value not in valid: raise ValueError(f"{name}={value!r} is not valid; choose one of {list(valid)}")
 
-def validate(cfg: TrainConfig) -> TrainConfig:
-    "Check enumerated fields and simple constraints; return `cfg`."
-    from trm_nb.tasks import get_task
-    t = get_task(cfg.task)                                   # unknown names fail here, listing the valid ones
-    if cfg.task != t.name: cfg = dataclasses.replace(cfg, task=t.name)
-    _choice("preset", cfg.preset, PRESETS); _choice("data", cfg.data, DATA_SOURCES)
-    _choice("optimizer", cfg.optimizer, OPTIMIZERS); _choice("pos_encodings", cfg.pos_encodings, ("rope", "learned", "none"))
-    _choice("forward_dtype", cfg.forward_dtype, ("auto", "float32", "bfloat16", "float16"))
-    for k in ("T", "n", "N_sup", "layers", "global_batch_size", "d"):
-        if getattr(cfg, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(cfg, k)}")
-    t.check(cfg)
+# %% ../nbs/21_config.ipynb #e476e35d
+_POS, _NONNEG = (lambda v: v >= 1, ">= 1"), (lambda v: v >= 0, ">= 0")
+_UNIT, _BETA = (lambda v: 0 <= v <= 1, "in [0, 1]"), (lambda v: 0 <= v < 1, "in [0, 1)")
+RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG, gen_size=(lambda v: v >= 2, ">= 2"),
+              gen_train=_POS, gen_test=_POS, gen_min_blanks=_NONNEG, gen_max_blanks=_NONNEG, arc_max_tasks=_POS,
+              d=_POS, expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
+              halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
+              lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
+              puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
+              eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
+CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
+               forward_dtype=("auto", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"))
+
+def _coerce(ann: str, v):
+    "`(value, None)` if `v` fits the annotation `ann` (e.g. 'int | None'), else `(None, what was expected)`."
+    kinds = [k.strip() for k in ann.split("|")]
+    if v is None: return (None, None) if "None" in kinds else (None, " or ".join(kinds))
+    for k in kinds:
+        if k == "bool" and isinstance(v, bool): return v, None
+        if isinstance(v, bool): continue                                   # True is not a number here
+        if k == "int" and isinstance(v, int): return v, None
+        if k == "int" and isinstance(v, float) and v.is_integer(): return int(v), None
+        if k == "float" and isinstance(v, (int, float)) and math.isfinite(v): return float(v), None
+        if k == "str" and isinstance(v, str): return v, None
+        if k == "tuple" and isinstance(v, (list, tuple)): return tuple(v), None
+    return None, ("a finite " if "float" in kinds else "") + " or ".join(kinds)
+
+def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
+    "`cfg` with every field checked (type, range, choices, task) and normalised; one ConfigError lists every bad field."
+    errs, vals = list(_extra), {}
+    for f in fields(TrainConfig):
+        v = getattr(cfg, f.name)
+        val, want = _coerce(str(f.type), v)
+        if want is not None: errs.append(f"{f.name}={v!r} (expected {want})"); continue
+        rule = RANGES.get(f.name)
+        if val is not None and rule is not None and not rule[0](val): errs.append(f"{f.name}={v!r} (expected {rule[1]})"); continue
+        if f.name in CHOICES and val not in CHOICES[f.name]: errs.append(f"{f.name}={v!r} (choose one of {list(CHOICES[f.name])})"); continue
+        vals[f.name] = val
+    from trm_nb.losses import LOSS_FNS
+    if "loss_type" in vals and vals["loss_type"] not in LOSS_FNS: errs.append(f"loss_type={cfg.loss_type!r} (choose one of {list(LOSS_FNS)})")
+    if not vals.get("pass_ks") and "pass_ks" in vals or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in vals.get("pass_ks", ())):
+        errs.append(f"pass_ks={cfg.pass_ks!r} (expected a non-empty list of integers >= 1)")
+    if "run_name" in vals and vals["run_name"] is not None and (vals["run_name"] in ("", ".", "..") or "/" in vals["run_name"]):
+        errs.append(f"run_name={cfg.run_name!r} (expected a folder name: not empty, no '/')")
+    for k in ("out_dir", "data_dir"):
+        if vals.get(k) == "": errs.append(f"{k}='' (expected a folder)")
+    if vals.get("gen_min_blanks", 0) > vals.get("gen_max_blanks", math.inf):
+        errs.append(f"gen_min_blanks={cfg.gen_min_blanks!r} (expected <= gen_max_blanks={cfg.gen_max_blanks!r})")
+    if vals.get("mlp_t") is False and vals.get("d") and vals.get("num_heads") and vals["d"] % vals["num_heads"]:
+        errs.append(f"d={cfg.d!r} (attention expects a multiple of num_heads={cfg.num_heads!r})")
+    if "task" in vals:
+        from trm_nb.tasks import get_task
+        try:
+            t = get_task(vals["task"]); vals["task"] = t.name
+        except ValueError as e: errs.append(str(e)); t = None
+    if errs: raise ConfigError(f"invalid config ({len(errs)} bad field{'s' if len(errs) > 1 else ''}): " + "; ".join(errs))
+    cfg = dataclasses.replace(cfg, **vals)
+    try: t.check(cfg)                                         # what the task cannot do (e.g. generated ARC)
+    except ValueError as e: raise ConfigError(f"invalid config: {e}") from None
     return cfg
 
 # %% ../nbs/21_config.ipynb #fb7a6557
@@ -124,7 +183,7 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
         if has_gpu is None:
             import torch; has_gpu = torch.cuda.is_available()
         preset = "paper" if has_gpu else "cpu"
-    _choice("preset", preset, PRESETS)
+    if preset not in PRESETS: raise ConfigError(f"preset={preset!r} (choose one of {list(PRESETS)})")
     base = t.recipe(preset, paper_text=paper_text)
     from trm_nb.variants import get_variant, variant_overrides
     variant = variant or t.default_variant
@@ -137,7 +196,7 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
     cfg = check_overrides_and_replace(cfg, base)
     cfg = check_overrides_and_replace(cfg, dict(overrides or {}))
     fixed = {k: val for k, val in v.cfg.items() if k in names and getattr(cfg, k) != val}
-    if fixed: raise ValueError(f"variant {variant!r} fixes {v.cfg}; the overrides set {({k: getattr(cfg, k) for k in fixed})}: "
+    if fixed: raise ConfigError(f"variant {variant!r} fixes {v.cfg}; the overrides set {({k: getattr(cfg, k) for k in fixed})}: "
                                f"pick the variant that has them (e.g. TRM-MLP for mlp_t=True) or drop those overrides")
     return cfg
 

@@ -13,8 +13,9 @@ import torch
 
 # %% auto #0
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
-           'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split', 'dihedral',
-           'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'iter_test_batches', 'plot_grid']
+           'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
+           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'iter_test_batches',
+           'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -90,11 +91,26 @@ class SplitBuilder:
                                      mean_puzzle_examples=self.n_examples / max(n_puz, 1), total_puzzles=n_puz, sets=list(sets))
 
 # %% ../nbs/10_data.ipynb #4d719ed4
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def clean_stale_builds(out_dir) -> list:
+    "Remove the temporary folders of builds of `out_dir` whose process is gone (killed midway); return them."
+    out_dir, gone = Path(out_dir), []
+    for t in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
+        pid = t.name[len(f".{out_dir.name}.tmp-"):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(t, ignore_errors=True); gone.append(t)
+    return gone
+
 @contextmanager
 def atomic_build(out_dir):
     "Yield a temporary folder that becomes `out_dir` only if the block finishes without error."
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_builds(out_dir)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -113,7 +129,10 @@ def atomic_write_text(path, text: str):
     "Write `text` to `path` through a temporary file and an atomic rename (readers never see half a file)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text); os.replace(tmp, path)
+    try: tmp.write_text(text); os.replace(tmp, path)
+    except OSError as e:                                   # a full disk: say which file, leave no temporary behind
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, f"could not write {path} ({e.strerror or e})") from e
 
 def write_split(root, split: str, arrays_by_set: dict, metadata: PuzzleDatasetMetadata):
     "Write `<root>/<split>/<set>__<field>.npy` for every set and field, and `dataset.json`."

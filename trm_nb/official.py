@@ -17,13 +17,14 @@ from .data import PuzzleDatasetMetadata
 
 # %% auto #0
 __all__ = ['OFFICIAL_TRM', 'OFFICIAL_HRM', 'OFFICIAL_ARCH_KEYS', 'SIZE_KEYS', 'OFFICIAL_TRAIN_DEFAULTS', 'official_kind',
-           'read_official_config', 'split_official_prefix', 'read_official_state', 'official_prefix_len',
-           'infer_official_sizes', 'load_official', 'official_arch', 'official_state_dict', 'save_official']
+           'convert_arch', 'read_official_config', 'split_official_prefix', 'read_official_state',
+           'official_prefix_len', 'infer_official_sizes', 'load_official', 'official_arch', 'official_state_dict',
+           'save_official']
 
 # %% ../nbs/04_official.ipynb #f5d2eaa2
 OFFICIAL_TRM = 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1'
 OFFICIAL_HRM = 'recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1'
-_CLASS_KIND = {'TinyRecursiveReasoningModel_ACTV1': 'trm', 'HierarchicalReasoningModel_ACTV1': 'hrm'}
+_NAME_KIND = {OFFICIAL_TRM: 'trm', OFFICIAL_HRM: 'hrm', 'hrm.hrm_act_v1@HierarchicalReasoningModel_ACTV1': 'hrm'}
 # fields of the official model configs (TRM: trm.py, HRM: hrm.py / hrm_act_v1.py), plus the hydra `name` / `loss`
 OFFICIAL_ARCH_KEYS = frozenset({
     'name', 'loss', 'batch_size', 'seq_len', 'puzzle_emb_ndim', 'num_puzzle_identifiers', 'vocab_size',
@@ -34,12 +35,39 @@ OFFICIAL_ARCH_KEYS = frozenset({
 SIZE_KEYS = ('seq_len', 'vocab_size', 'num_puzzle_identifiers')
 
 def official_kind(arch_name: str) -> str:
-    "'trm' or 'hrm' from an official `arch.name` (`module@Class`)."
-    cls = str(arch_name).split('@')[-1]
-    if cls not in _CLASS_KIND:
-        raise ValueError(f"arch.name={arch_name!r} is not an official TRM or HRM model; expected "
-                         f"{OFFICIAL_TRM!r} or {OFFICIAL_HRM!r}")
-    return _CLASS_KIND[cls]
+    "'trm' or 'hrm' from an official `arch.name` (`module@Class`), matched in full; other official models are refused by name."
+    name = str(arch_name).strip()
+    if name in _NAME_KIND: return _NAME_KIND[name]
+    module = name.split('@')[0].split('.')[-1]
+    raise ValueError(f"arch.name={arch_name!r}" + (f" is the official {module!r} model, which trm_nb does not implement" if '@' in name else
+                     " is not an official model name (module@Class)") + f"; trm_nb loads {OFFICIAL_TRM!r} and {OFFICIAL_HRM!r}")
+
+_INT_ARCH = ('H_cycles', 'L_cycles', 'H_layers', 'L_layers', 'hidden_size', 'num_heads', 'halt_max_steps', 'puzzle_emb_ndim',
+             'puzzle_emb_len', 'batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers')
+_FLOAT_ARCH = ('expansion', 'rms_norm_eps', 'rope_theta', 'halt_exploration_prob')
+_BOOL_ARCH = ('mlp_t', 'no_ACT_continue')
+
+def convert_arch(arch: dict, where: str = 'arch') -> dict:
+    "`arch` with numeric and boolean fields converted as the official pydantic config does; a bad value names its field."
+    out, bad = dict(arch), []
+    for k, v in arch.items():
+        try:
+            if k in _INT_ARCH and not isinstance(v, bool):
+                f = float(v)
+                if not f.is_integer(): raise ValueError
+                out[k] = int(f)
+            elif k in _FLOAT_ARCH and not isinstance(v, bool): out[k] = float(v)
+            elif k in _BOOL_ARCH:
+                s = str(v).strip().lower()
+                if isinstance(v, bool): continue
+                if s in ('1', 'true', 't', 'yes', 'y', 'on'): out[k] = True
+                elif s in ('0', 'false', 'f', 'no', 'n', 'off'): out[k] = False
+                else: raise ValueError
+            elif k in _INT_ARCH + _FLOAT_ARCH: raise ValueError
+        except (TypeError, ValueError):
+            bad.append(f"{k}={v!r} (expected {'an integer' if k in _INT_ARCH else 'a number' if k in _FLOAT_ARCH else 'a boolean'})")
+    if bad: raise ValueError(f"{where}: arch has values the official config would refuse: " + '; '.join(bad))
+    return out
 
 def read_official_config(path) -> dict:
     "Read an official `all_config.yaml`; checks that it has an `arch` block with a known `name`."
@@ -243,13 +271,17 @@ def load_official(checkpoint_path,                 # official `step_N` file (sta
     ckpt = Path(checkpoint_path); where = str(ckpt)
     config_path = Path(config_path) if config_path is not None else ckpt.parent / 'all_config.yaml'
     cfg = read_official_config(config_path)
-    arch, kind = dict(cfg['arch']), official_kind(cfg['arch']['name'])
+    kind = official_kind(cfg['arch']['name'])
+    cfg['arch'] = arch = convert_arch(cfg['arch'], str(config_path))
     _check_arch(arch, kind, str(config_path), strict)
     if not ckpt.is_file(): raise FileNotFoundError(f"{ckpt}: no checkpoint file here")
     try: obj = torch.load(ckpt, map_location=map_location, weights_only=weights_only)
     except Exception as e: raise ValueError(f"{ckpt}: torch.load failed ({type(e).__name__}: {e})") from None
     state, meta = read_official_state(obj, where, weights)
     sizes, origin = infer_official_sizes(state, cfg, kind, seq_len=seq_len, data_dir=data_dir, ckpt_dir=ckpt.parent, where=where)
+    if origin.get('seq_len') == 'argument seq_len':
+        warnings.warn(f"{where}: seq_len={sizes['seq_len']} is taken on trust (an attention checkpoint does not store it and no "
+                      f"dataset.json was found); pass data_dir= so a wrong value is refused here rather than at the first forward pass")
     known = {k: v for k, v in arch.items() if k in OFFICIAL_ARCH_KEYS and k not in ('name', 'loss')}
     kw = dict(sizes, batch_size=int(arch.get('batch_size', cfg.get('global_batch_size', 768))),
               forward_dtype=forward_dtype or arch.get('forward_dtype', 'bfloat16')) | overrides

@@ -4,22 +4,70 @@
 
 # %% ../nbs/26_runs.ipynb #beb8536b
 from __future__ import annotations
-import csv, io, json, os, random
+import csv, fcntl, io, json, os, random, socket, time, weakref
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainConfig, environment_info, git_commit
+from .config import TrainConfig, RunError, environment_info, git_commit
 from .data import atomic_write_text
 
 # %% auto #0
-__all__ = ['run_dir_of', 'atomic_save', 'rng_state', 'set_rng_state', 'MetricsLog', 'run_record', 'write_run_record', 'flat_eval']
+__all__ = ['RUN_FILES', 'run_dir_of', 'RunBusyError', 'RunLock', 'lock_run', 'run_contents', 'atomic_save', 'rng_state',
+           'set_rng_state', 'MetricsLog', 'run_record', 'write_run_record', 'flat_eval']
 
 # %% ../nbs/26_runs.ipynb #b45082f3
 def run_dir_of(cfg: TrainConfig) -> Path:
     "The run folder `<out_dir>/<task>/<run-name>`; the default name is `<variant>-<preset>-seed<seed>`."
     name = cfg.run_name or f"{cfg.variant.replace('/', '').replace(' ', '_')}-{cfg.preset}-seed{cfg.seed}"
     return Path(cfg.out_dir) / cfg.task / name
+
+# %% ../nbs/26_runs.ipynb #adffcb8b
+class RunBusyError(RunError):
+    "Another process holds the run folder."
+    exit_code = 2
+
+_HELD = {}                                    # resolved run folder -> [fd, number of holders in this process]
+
+class RunLock:
+    "A holder of the OS lock on `<run_dir>/.lock`; `release()` (idempotent) lets it go."
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir).resolve(); self.key = str(self.run_dir); self.held = False
+        if self.key not in _HELD:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "unknown process"
+                os.close(fd)
+                raise RunBusyError(f"{self.run_dir} is in use by another run ({holder}); wait for it to end or choose "
+                                   f"another run_name") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+            _HELD[self.key] = [fd, 0]
+        _HELD[self.key][1] += 1; self.held = True
+
+    def release(self):
+        if not self.held: return
+        self.held = False
+        ent = _HELD.get(self.key)
+        if ent is None: return
+        ent[1] -= 1
+        if ent[1] == 0:
+            del _HELD[self.key]
+            fcntl.flock(ent[0], fcntl.LOCK_UN); os.close(ent[0])
+
+def lock_run(run_dir, owner=None) -> RunLock:
+    "Take the lock of `run_dir` (a RunBusyError names the holder); with `owner`, released when `owner` is garbage-collected."
+    lk = RunLock(run_dir)
+    if owner is not None: weakref.finalize(owner, lk.release)
+    return lk
+
+RUN_FILES = ("checkpoints", "eval", "metrics.csv", "run.json")
+
+def run_contents(run_dir) -> list:
+    "What an earlier run left in `run_dir` (checkpoints, evaluations, metrics, run.json): empty for a new folder."
+    return [n for n in RUN_FILES if (Path(run_dir) / n).exists() and not ((Path(run_dir) / n).is_dir() and not any((Path(run_dir) / n).iterdir()))]
 
 # %% ../nbs/26_runs.ipynb #ad58444e
 def atomic_save(obj, path):
@@ -30,6 +78,9 @@ def atomic_save(obj, path):
         with open(tmp, "wb") as f:
             torch.save(obj, f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:      # a full disk: torch says "enforce fail" or "failed writing"; say which file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise OSError(getattr(e, "errno", None) or 28, f"could not write {path} ({first}); is the disk full?") from e
     finally:
         if tmp.exists(): tmp.unlink()
 
@@ -48,10 +99,17 @@ def set_rng_state(s: dict):
 # %% ../nbs/26_runs.ipynb #76a45476
 class MetricsLog:
     "Append-only CSV of metric rows keyed by `step`; `truncate(step)` drops rows after a step."
-    def __init__(self, path):
+    def __init__(self, path, read: bool = True):
         self.path = Path(path); self.rows = []
-        if self.path.exists():
-            with open(self.path, newline="") as f: self.rows = list(csv.DictReader(f))
+        if read and self.path.exists():
+            try:
+                with open(self.path, newline="") as f: self.rows = list(csv.DictReader(f))
+            except (UnicodeDecodeError, csv.Error) as e: raise RunError(f"{self.path}: not a metrics CSV ({e})") from None
+            for i, r in enumerate(self.rows, 2):
+                try: int(r.get("step") or "")
+                except ValueError:
+                    raise RunError(f"{self.path}: row {i} has no integer 'step' (got {r.get('step')!r}); the file is not a "
+                                   f"trm_nb metrics log: repair or remove it (checkpoints are not affected)") from None
 
     def truncate(self, step: int):
         "Drop the rows after `step` (a resumed run rewrites them)."

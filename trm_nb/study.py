@@ -78,7 +78,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     if terminal: bars.append(terminal_tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs", file=sys.__stderr__))
     for cfg in todo:
         for b in bars: b.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
-        train_one(cfg.replace(resume=run_status(cfg) == "partial"), gpus)
+        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus)   # a run without a checkpoint has nothing to keep
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
         for b in bars: b.update(1)
     for b in bars: b.close()

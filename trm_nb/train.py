@@ -4,24 +4,25 @@
 
 # %% ../nbs/28_train.ipynb #ee787c95
 from __future__ import annotations
-import contextlib, copy, json, os, shutil, time
+import contextlib, copy, dataclasses, json, os, shutil, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, trm_config
+from .config import TrainConfig, RunError, ConfigError, trm_config
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, official_schedule
+from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text
 from .losses import ACTLossHead
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, lr_at, set_lr, EMA
 from .evaluate import predict
-from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval
-from .checkpoint import write_checkpoint, latest_checkpoint, read_checkpoint, load_file, carry_to
+from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval, lock_run, run_contents
+from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
 
 # %% auto #0
-__all__ = ['make_model', 'Trainer', 'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
+__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError',
+           'arc_unscorable', 'unscored_arc', 'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
 
 # %% ../nbs/28_train.ipynb #40af99b5
 def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACTLossHead:
@@ -40,6 +41,8 @@ class Trainer:
         self.task = get_task(cfg.task)
         self.run_dir = run_dir_of(cfg); self.run_name = self.run_dir.name
         self.ckpt_dir = self.run_dir / "checkpoints"
+        self._lock = lock_run(self.run_dir, owner=self) if rank == 0 else None     # one run per folder (released at exit)
+        if rank == 0: self.check_run_dir()                                         # before building data or writing anything
         if rank == 0: self.task.prepare(cfg, progress=self.progress)
         self._barrier()
         self.data_root = self.task.dataset_path(cfg)
@@ -70,8 +73,8 @@ class Trainer:
         self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
         self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
         self._reset_acc()
-        self.log = MetricsLog(self.run_dir / "metrics.csv") if rank == 0 else None
-        self.last_eval = {}
+        self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
+        self.last_eval, self.resumes, self._stage = {}, [], "training"
         self._t0 = time.time()
 
     def wall(self) -> float: return time.time() - self._t0
@@ -81,6 +84,47 @@ class Trainer:
     def _reset_acc(self):
         self.acc, self.acc_steps = {}, 0
         self.bad = torch.zeros((), dtype=torch.bool, device=self.device)
+
+# %% ../nbs/28_train.ipynb #aa7c4a46
+IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
+                   "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks", "gen_max_blanks",
+                   "arc_max_tasks", "d", "expansion", "num_heads", "layers", "T", "n", "N_sup", "halt_exploration_prob",
+                   "pos_encodings", "mlp_t", "puzzle_emb_len", "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
+NOT_RECORDED = ("resume", "resume_missing", "overwrite")
+
+class ResumeError(RunError, ValueError):
+    "A resume that would not continue the same run."
+    exit_code = 2
+
+def config_diff(old: dict, new: dict) -> tuple:
+    "`(identity fields that differ, other fields that changed)` between two config dicts, as `{field: [old, new]}`."
+    norm = lambda v: list(v) if isinstance(v, tuple) else v
+    diff = {k: [old[k], new[k]] for k in new if k in old and norm(old[k]) != norm(new[k]) and k not in NOT_RECORDED}
+    return {k: v for k, v in diff.items() if k in IDENTITY_FIELDS}, {k: v for k, v in diff.items() if k not in IDENTITY_FIELDS}
+
+def _refuse_resume(where, diffs: dict):
+    raise ResumeError(f"refusing to resume {where}: " + "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diffs.items())
+                      + " (these fields must match the checkpoint; start another run_name to change them)")
+
+@patch
+def check_run_dir(self: Trainer):
+    "Refuse a used folder for a fresh run, a missing checkpoint or another run's identity for a resume; writes nothing."
+    cfg = self.cfg
+    if self.device.type == "cpu" and cfg.forward_dtype == "float16":
+        raise ConfigError("invalid config: forward_dtype='float16' (float16 needs a GPU; on a CPU use float32 or bfloat16)")
+    if cfg.resume:
+        if not checkpoints(self.ckpt_dir):
+            if cfg.resume_missing == "error":
+                raise ResumeError(f"resume=True but {self.ckpt_dir} holds no checkpoint; start the run without --resume, "
+                                  f"or set resume_missing='fresh' to start it when there is none")
+            return
+        try: old = json.loads((self.run_dir / "config.json").read_text())
+        except (OSError, ValueError): return                 # the checkpoint's own config is compared when it is loaded
+        diffs, _ = config_diff(old, asdict(cfg))
+        if diffs: _refuse_resume(self.run_dir, diffs)
+    elif (used := run_contents(self.run_dir)) and not cfg.overwrite:
+        raise RunError(f"{self.run_dir} already holds a run ({', '.join(used)}); continue it with --resume, replace it with "
+                       f"--overwrite (overwrite=true; nothing is deleted before the new run's data is built), or pick another run_name")
 
 # %% ../nbs/28_train.ipynb #736ad372
 @patch
@@ -106,6 +150,16 @@ def train_step(self: Trainer, batch: dict) -> dict:
     return metrics
 
 # %% ../nbs/28_train.ipynb #8be822e2
+class NonFiniteError(RunError, FloatingPointError):
+    "A non-finite loss or weight: the run stops without saving it."
+
+@patch
+def non_finite(self: Trainer, what: str) -> NonFiniteError:
+    "The error of a run that went non-finite, naming its newest (always finite) checkpoint."
+    last = latest_checkpoint(self.ckpt_dir) if self.rank == 0 else None
+    return NonFiniteError(f"{what} at or before step {self.step} of run {self.run_dir}; stopped without saving it; the last finite "
+                          f"checkpoint is {last or 'none (no checkpoint yet)'}" + ("; resume from it with a lower lr" if last else ""))
+
 @patch
 def flush_metrics(self: Trainer) -> dict:
     "Reduce the metrics accumulated since the last flush; stop on a non-finite loss."
@@ -114,9 +168,7 @@ def flush_metrics(self: Trainer) -> dict:
     vals = torch.stack([self.acc[k] for k in keys]) if keys else torch.zeros(0, dtype=torch.float64, device=self.device)
     if self._dist():
         torch.distributed.all_reduce(vals); b = bad.to(torch.int32); torch.distributed.all_reduce(b); bad = b > 0
-    if bool(bad):
-        raise FloatingPointError(f"non-finite loss at or before step {self.step} of run {self.run_dir}; stopped without saving, "
-                                 f"the last good checkpoint is {latest_checkpoint(self.ckpt_dir) or 'none (no checkpoint yet)'}")
+    if bool(bad): raise self.non_finite("non-finite loss")
     red = dict(zip(keys, vals.cpu().tolist())); n = max(red.get("count", 0), 1); steps = max(self.acc_steps, 1)
     out = {f"train_{k}": v / (self.cfg.global_batch_size * steps if k.endswith("loss") else n) for k, v in red.items() if k != "count"}
     out["train_lr"] = lr_at(self.step, self.cfg.lr, self.cfg.lr_warmup_steps, self.total_steps, self.cfg.lr_min_ratio)
@@ -124,25 +176,51 @@ def flush_metrics(self: Trainer) -> dict:
     self._reset_acc()
     return out
 
+# %% ../nbs/28_train.ipynb #abbf7f70
+@patch
+def check_finite(self: Trainer):
+    "Stop unless the loss since the last flush and every weight (and EMA value) are finite on every rank: one host sync."
+    ts = [t for t in self.model.state_dict().values() if t.is_floating_point()]
+    if self.ema is not None: ts += list(self.ema.shadow.values())
+    bad = self.bad | ~torch.stack([torch.isfinite(t).all() for t in ts]).all()
+    if self._dist(): b = bad.to(torch.int32); torch.distributed.all_reduce(b); bad = b > 0
+    if bool(bad): raise self.non_finite("non-finite loss or weights")
+
 # %% ../nbs/28_train.ipynb #b36d5a25
 @patch
 def save_checkpoint(self: Trainer):
-    "Write the full state of the run at this step (every rank its part; rank 0 publishes it)."
+    "Write the full state of the run at this step (every rank its part; rank 0 publishes it and keeps `keep_checkpoints`)."
     local = dict(carry=self.carry, generator=self.gen.get_state(), rng=rng_state(), acc=self.acc, acc_steps=self.acc_steps)
     shared = None if self.rank else dict(
         step=self.step, config=asdict(self.cfg), model=self.model.state_dict(), ema=None if self.ema is None else self.ema.state_dict(),
         optimizers=[o.state_dict() for o in self.optimizers], sampler=self.sampler.state_dict(), identifiers=self.identifiers,
-        world_size=self.world, wall_time=self.wall_before + self.wall())
-    return write_checkpoint(self.ckpt_dir, self.step, shared, local, self.rank, self._barrier)
+        world_size=self.world, wall_time=self.wall_before + self.wall(),
+        data_root=str(self.data_root.resolve()), data_root_rel=os.path.relpath(self.data_root.resolve(), self.run_dir.resolve()))
+    return write_checkpoint(self.ckpt_dir, self.step, shared, local, self.rank, self._barrier, keep=self.cfg.keep_checkpoints)
+
+@patch
+def _all(self: Trainer, flag: bool, op: str = "min") -> bool:
+    "`flag` reduced over ranks (min: all true; max: any true)."
+    if not self._dist(): return bool(flag)
+    t = torch.tensor(int(flag), device=self.device)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN if op == "min" else torch.distributed.ReduceOp.MAX)
+    return bool(t)
 
 @patch
 def load_checkpoint(self: Trainer, path=None) -> bool:
-    "Restore the full state from `path` (default: the latest checkpoint); False when there is none."
-    d = Path(path) if path else latest_checkpoint(self.ckpt_dir)
-    if d is None: return False
-    main, mine = read_checkpoint(d, self.rank)
+    "Restore the full state from `path` (default: the newest readable checkpoint, else an older one with a warning); False if none."
+    cands = [Path(path)] if path else checkpoints(self.ckpt_dir)
+    if not cands: return False
+    for i, d in enumerate(cands):
+        try: main, mine = read_checkpoint(d, self.rank); err = None
+        except CheckpointError as e: err = e
+        if self._all(err is None): break
+        if i + 1 == len(cands): raise CheckpointError(f"no readable checkpoint left in {d.parent}: {err or 'another process could not read its part'}")
+        warnings.warn(f"{err or d}; falling back to the previous checkpoint {cands[i + 1]}")
+    diffs, changed = config_diff(main["config"], asdict(self.cfg))
+    if diffs: _refuse_resume(d, diffs)
     if main["world_size"] != self.world:
-        raise ValueError(f"{d}: written by {main['world_size']} process(es), resumed with {self.world}; resume with the same number")
+        raise ResumeError(f"{d}: written by {main['world_size']} process(es), resumed with {self.world}; resume with the same number")
     self.model.load_state_dict(main["model"])
     if self.ema is not None and main["ema"] is not None: self.ema.load_state_dict(main["ema"])
     for o, s in zip(self.optimizers, main["optimizers"]): o.load_state_dict(s)
@@ -151,9 +229,24 @@ def load_checkpoint(self: Trainer, path=None) -> bool:
     self.gen.set_state(mine["generator"])
     set_rng_state(mine["rng"])
     self.acc, self.acc_steps = {k: v.to(self.device) for k, v in mine["acc"].items()}, mine["acc_steps"]
+    self.resumes.append(dict(step=self.step, checkpoint=d.name, changed=changed))
     return True
 
 # %% ../nbs/28_train.ipynb #d1bd9428
+def arc_unscorable(data_root) -> bool:
+    "True for an ARC dataset built without solutions: its test outputs are all the builder's `[[0]]` placeholders."
+    p = Path(data_root) / "test_puzzles.json"
+    if not p.is_file(): return False
+    outs = [t.get("output") for task in json.loads(p.read_text()).values() for t in task.get("test", [])]
+    return bool(outs) and all(o == [[0]] for o in outs)
+
+def unscored_arc(pred, data_root, submission_path, **kw) -> dict:
+    "Write the ARC submission of `pred` and return a result that says it was not scored (there is nothing to score against)."
+    from trm_nb.arc_eval import arc_votes, write_submission
+    write_submission(arc_votes(pred, data_root, **kw), submission_path)
+    return {"arc": dict(scored=False, submission=str(submission_path),
+                        reason=f"{Path(data_root) / 'test_puzzles.json'} has no solutions (built without a solutions file): not scored")}
+
 @patch
 def evaluate(self: Trainer) -> dict:
     "Evaluate the current (EMA) weights on the test split; rank 0 returns the scores."
@@ -170,9 +263,14 @@ def evaluate(self: Trainer) -> dict:
     if self.rank != 0: return {}
     ev = self.run_dir / "eval"; ev.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(ev / f"step_{self.step}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
-    res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev, step=self.step,
-                           submission_path=ev / f"submission_step_{self.step}.json", world_size=self.world, device=self.device)
-    (ev / f"step_{self.step}.json").write_text(json.dumps(res, indent=1))
+    sub = ev / f"submission_step_{self.step}.json"
+    if arc_unscorable(self.data_root):                       # no solutions: predictions and the submission, no scores
+        res = unscored_arc(pred, self.data_root, sub, world_size=self.world, batch_size=cfg.eval_batch_size or cfg.global_batch_size,
+                           device=self.device)
+    else:
+        res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev, step=self.step,
+                               submission_path=sub, world_size=self.world, device=self.device)
+    atomic_write_text(ev / f"step_{self.step}.json", json.dumps(res, indent=1))
     self.last_eval = res
     return res
 
@@ -187,7 +285,7 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         data=dict(path=str(self.data_root), train_examples=n_ex(self.train_data), test_examples=n_ex(self.test_data)),
         model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
         deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
-        final_metrics=self.last_eval, **(extra or {})))
+        final_metrics=self.last_eval, **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch
 def done(self: Trainer) -> bool:
@@ -196,71 +294,158 @@ def done(self: Trainer) -> bool:
     return not self.cfg.max_steps and self.sampler.iterations_done >= self.schedule["total_iters"]
 
 @patch
+def eval_due(self: Trainer, step: int) -> bool:
+    "Whether the run evaluates at `step`: at the end, at the end of each iteration of the batch stream, every `eval_every` steps."
+    return self.done() or self.sampler.end_of_iteration or bool(self.eval_every and step % self.eval_every == 0)
+
+@patch
+def _evaluate_and_log(self: Trainer):
+    st = rng_state()                 # evaluation must not move the random streams of training
+    res = self.evaluate()
+    set_rng_state(st)
+    if self.log is not None: self.log.log(self.step, **flat_eval(res))
+
+@patch
+def _start(self: Trainer) -> bool:
+    "Resume or start afresh; only after every check has passed is anything in the run folder written. True if resumed."
+    resumed = bool(self.cfg.resume and self.load_checkpoint())
+    if self.rank == 0:
+        ev = self.run_dir / "eval"
+        if resumed:
+            self.log.truncate(self.step)                          # drop rows a killed run wrote after its checkpoint
+            try: self.resumes = json.loads((self.run_dir / "run.json").read_text()).get("resumes", []) + self.resumes
+            except (OSError, ValueError): pass
+            done = sorted((int(p.stem[5:]), p) for p in ev.glob("step_*.json") if p.stem[5:].isdigit())
+            for s, q in done:                                     # evaluations after the checkpoint are redone
+                if s > self.step:
+                    for f in ev.glob(f"*step_{s}.*"): f.unlink()
+            old = [q for s, q in done if s <= self.step]
+            if old: self.last_eval = json.loads(old[-1].read_text())
+        else:                                                     # a fresh run (overwrite=True): forget the old one now
+            for d in (self.ckpt_dir, ev): shutil.rmtree(d, ignore_errors=True)
+            for f in ("run.json", "metrics.csv"): (self.run_dir / f).unlink(missing_ok=True)
+            self.log.truncate(-1)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.run_dir / "config.json", json.dumps(asdict(self.cfg), indent=1))
+    self._barrier()
+    return resumed
+
+@patch
 def fit(self: Trainer, on_log=None) -> dict:
-    "Train to `total_steps` (resuming if asked), evaluating and checkpointing on the way; return the final scores."
+    "Train to `total_steps` (resuming if asked), checkpointing and evaluating on the way; return the final scores."
     from tqdm.auto import tqdm
     cfg = self.cfg
     self._t0 = time.time()
-    resumed = cfg.resume and self.load_checkpoint()
-    if self.log is not None: self.log.truncate(self.step if resumed else -1)   # drop rows a killed run wrote after its checkpoint
-    if not resumed and self.rank == 0:       # a fresh run in a used folder: a later resume must not find the old run's state
-        for d in (self.ckpt_dir, self.run_dir / "eval"): shutil.rmtree(d, ignore_errors=True)
-    self._barrier()
-    if resumed and self.progress: print(f"resumed {self.run_dir} at step {self.step}")
-    if self.rank == 0:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
-    self.write_run_json("running")
-    ckpt_every = cfg.checkpoint_every
-    bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", disable=not self.progress)
-    while not self.done():
-        _, batch, _ = self.sampler.next_batch()
-        self.train_step(batch); bar.update(1)
-        last = self.done()
-        if self.step % cfg.log_every == 0 or last:
-            row = self.flush_metrics()
-            if self.log is not None:
-                self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('train_lm_loss', 0):.3f}", exact=f"{row.get('train_exact_accuracy', 0):.3f}")
-                if on_log: on_log(self)
-        do_eval = last or self.sampler.end_of_iteration or (self.eval_every and self.step % self.eval_every == 0)
-        if do_eval:
-            res = self.evaluate()
-            if self.log is not None: self.log.log(self.step, **flat_eval(res))
-        if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
-            self.save_checkpoint()
-            self.write_run_json("running")
-    bar.close()
-    self.write_run_json("finished")
-    return self.last_eval
+    if self._lock is None and self.rank == 0: self._lock = lock_run(self.run_dir, owner=self)
+    try:
+        resumed = self._start()
+        if resumed and self.progress: print(f"resumed {self.run_dir} at step {self.step}")
+        self.write_run_json("running")
+        bar = None
+        try:
+            if resumed and self._all(self.rank == 0 and self.eval_due(self.step) and
+                                     not (self.run_dir / "eval" / f"step_{self.step}.json").exists(), "max"):
+                self._stage = "evaluation"; self._evaluate_and_log()     # the evaluation the killed run did not finish
+            ckpt_every = cfg.checkpoint_every
+            bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", disable=not self.progress)
+            while not self.done():
+                self._stage = "training"
+                _, batch, _ = self.sampler.next_batch()
+                self.train_step(batch); bar.update(1)
+                last = self.done()
+                if self.step % cfg.log_every == 0 or last:
+                    row = self.flush_metrics()
+                    if self.log is not None:
+                        self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('train_lm_loss', 0):.3f}", exact=f"{row.get('train_exact_accuracy', 0):.3f}")
+                        if on_log: on_log(self)
+                do_eval = self.eval_due(self.step)
+                if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
+                    self._stage = "checkpoint"
+                    self.check_finite(); self.save_checkpoint(); self.write_run_json("running")
+                if do_eval:
+                    self._stage = "evaluation"; self._evaluate_and_log()
+            bar.close()
+        except BaseException as e:
+            if bar is not None: bar.close()
+            what = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+            try: self.write_run_json(f"{what}: {self._stage} at step {self.step}", dict(error=f"{type(e).__name__}: {e}"))
+            except Exception: pass
+            raise
+        self.write_run_json("finished")
+        return self.last_eval
+    finally:
+        if self._lock is not None: self._lock.release(); self._lock = None
 
 # %% ../nbs/28_train.ipynb #48b58a24
-def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: str = "ema", N_sup: int | None = None,
+_EXPECTED = ("a trm_nb checkpoint folder (<run>/checkpoints/step_<s>), its main.pt, a run folder (its newest checkpoint), "
+             "or an official checkpoint file with all_config.yaml beside it")
+
+def _checkpoint_data_root(state: dict, cfg: TrainConfig, run_dir: Path | None, main: Path) -> Path:
+    "The dataset of a trm_nb checkpoint: stored absolute, stored relative to the run folder, or the config's own path."
+    tried = [Path(state["data_root"])] if state.get("data_root") else []
+    if state.get("data_root_rel") and run_dir is not None: tried.append(run_dir / state["data_root_rel"])
+    tried.append(get_task(cfg.task).dataset_path(cfg))
+    for p in tried:
+        if (p / "test" / "dataset.json").is_file(): return p
+    raise FileNotFoundError(f"{main}: cannot find its dataset (tried {', '.join(map(str, tried))}); pass data_root= "
+                            f"(the folder holding train/ and test/)")
+
+def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: str = "auto", N_sup: int | None = None,
                         test_time_halting: bool | None = None, batch_size: int = 256, device=None, out: str | None = None,
-                        pass_ks=(1, 2, 5, 10, 100, 1000)) -> dict:
+                        pass_ks=(1, 2, 5, 10, 100, 1000), submission_path=None) -> dict:
     "Scores of the checkpoint at `path` on the test split of `data_root` (default: the run's own dataset)."
+    if weights not in ("auto", "ema", "model"):
+        raise ValueError(f"weights={weights!r}: expected 'auto' (the EMA if the checkpoint has one), 'ema' or 'model' (raw weights)")
     path = Path(path); device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if not path.exists(): raise FileNotFoundError(f"{path}: no such file or folder; expected {_EXPECTED}")
+    if path.is_dir() and not (path / "main.pt").exists():
+        ck = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        if (ck / "latest.json").exists() or any(ck.glob("step_*/main.pt")):
+            if latest_checkpoint(ck) is None: raise FileNotFoundError(f"{path}: a run folder without a checkpoint; expected {_EXPECTED}")
+            path = latest_checkpoint(ck)
+        else: raise ValueError(f"{path}: a folder without main.pt or checkpoints/; expected {_EXPECTED}")
     main = path / "main.pt" if path.is_dir() else path
-    if main.name == "main.pt" and main.exists():                       # trm_nb checkpoint
+    run_dir = main.parent.parent.parent if main.parent.parent.name == "checkpoints" else None
+    if main.name == "main.pt":                                         # trm_nb checkpoint
         state = load_file(main)
-        cfg = TrainConfig(**{**state["config"], "pass_ks": tuple(state["config"]["pass_ks"])})
-        data_root = Path(data_root) if data_root else get_task(cfg.task).dataset_path(cfg)
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
+        cfg = dataclasses.replace(cfg, pass_ks=tuple(cfg.pass_ks))
+        data_root = Path(data_root) if data_root else _checkpoint_data_root(state, cfg, run_dir, main)
         meta, _ = load_split(data_root, "train")
-        head = make_model(cfg.replace(global_batch_size=batch_size), meta, 1, device)
+        head = make_model(dataclasses.replace(cfg, global_batch_size=batch_size), meta, 1, device)
         head.model.load_state_dict(state["model"])
-        if weights == "ema" and state.get("ema") is not None:
+        if weights == "ema" and state.get("ema") is None: raise ValueError(f"{main}: weights='ema' but the run trained without EMA; use 'model'")
+        if weights != "model" and state.get("ema") is not None:
             ema = EMA(head.model, cfg.ema_rate); ema.load_state_dict(state["ema"]); ema.copy_to(head.model)
     else:                                                              # official checkpoint + all_config.yaml
         from trm_nb.official import load_official
-        if task is None or data_root is None: raise ValueError(f"{path}: an official checkpoint needs task= and data_root= (a dataset in the official format)")
-        model, _ = load_official(path, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root)
+        if not (main.parent / "all_config.yaml").is_file():
+            raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt) and no all_config.yaml beside it; expected {_EXPECTED}")
+        if task is None or data_root is None:
+            raise ValueError(f"{path}: an official checkpoint needs task= and data_root= (a dataset in the official format)")
+        model, _ = load_official(path, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root,
+                                 weights=weights)
         head = ACTLossHead(model)
         cfg = TrainConfig(task=get_task(task).name, data="real", pass_ks=tuple(pass_ks))
+    data_root = Path(data_root)
     if task is not None and get_task(task).name != cfg.task: raise ValueError(f"{path}: trained on {cfg.task!r}, asked to evaluate {task!r}")
     test_meta, test_data = load_split(data_root, "test")
+    if head.model.config.seq_len != test_meta.seq_len:
+        raise ValueError(f"{path}: the model takes sequences of {head.model.config.seq_len} tokens, {data_root} has {test_meta.seq_len}")
     pred = predict(head, test_meta, test_data, batch_size, device, N_sup=N_sup, test_time_halting=test_time_halting)
-    res = get_task(cfg.task).scores(pred, test_meta, test_data, cfg, data_root)
+    if arc_unscorable(data_root):                                      # no solutions: write what can be written, score nothing
+        where = Path(out).parent if out else (run_dir / "eval" if run_dir else main.parent)
+        tag = (run_dir.name + "-" if run_dir else "") + (main.parent.name if main.name == "main.pt" else main.name)
+        where.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(where / f"predictions_{tag}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
+        res = unscored_arc(pred, data_root, Path(submission_path) if submission_path else where / f"submission_{tag}.json", batch_size=batch_size, device=device)
+        res["arc"]["predictions"] = str(where / f"predictions_{tag}.npz")
+        warnings.warn(res["arc"]["reason"] + f"; predictions and submission written to {where}")
+    else:
+        res = get_task(cfg.task).scores(pred, test_meta, test_data, cfg, data_root, submission_path=submission_path)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(res, indent=1))
+        Path(out).parent.mkdir(parents=True, exist_ok=True); atomic_write_text(Path(out), json.dumps(res, indent=1))
     return res
 
 # %% ../nbs/28_train.ipynb #74327706
