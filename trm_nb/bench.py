@@ -88,7 +88,7 @@ def measured_flops(head, batch: dict, training: bool = True, generator=None) -> 
     head.zero_grad(set_to_none=True)
     return fc.get_total_flops()
 
-# %% ../nbs/30_bench.ipynb #fa6c1df8
+# %% ../nbs/30_bench.ipynb #aa15bd6d
 PEAK_BF16 = {"H100 SXM": 989e12, "H200": 989e12, "L40S": 362e12, "A100": 312e12}   # data-sheet dense bf16 FLOP/s
 # (groups, mean examples per puzzle, test examples) of the paper's datasets (see the prose above for the counts)
 PAPER_DATA = dict(sudoku=(1000, 1.0, 422786), maze=(1000, 1.0, 1000), arc1=(960, 3988 / 960, None), arc2=(1280, 5573 / 1280, None))
@@ -102,17 +102,15 @@ def peak_of(gpu_name: str | None) -> float | None:
     return None
 
 def seq_len_of(cfg: TrainConfig) -> int:
-    "Tokens per example of `cfg`'s data without building it (generated grids: side squared)."
-    t = get_task(cfg.task)
-    if cfg.data == "generated" and t.name in ("sudoku", "maze"): return cfg.gen_size ** 2
-    return t.seq_len
+    "Tokens per example of `cfg`'s data without building it."
+    return get_task(cfg.task).seq_len_of(cfg)
 
 def model_config(cfg: TrainConfig, device="cpu", num_puzzle_identifiers: int | None = None) -> TRMConfig:
     "The `TRMConfig` a run of `cfg` builds (sizes from the task; a stand-in puzzle-table size where it does not matter)."
     t = get_task(cfg.task)
-    ids = num_puzzle_identifiers or (1 if t.name in ("sudoku", "maze") else 1001)
+    ids = num_puzzle_identifiers or (1001 if t.many_puzzle_ids else 1)
     from trm_nb.variants import variant_config
-    return variant_config(cfg.variant, trm_config(cfg, seq_len_of(cfg), t.vocab_size, ids, 1, device))
+    return variant_config(cfg.variant, trm_config(cfg, seq_len_of(cfg), t.vocab_size, ids, 1, device), defaults=False)
 
 def recipe_cost(cfg: TrainConfig, mfu: float = 0.4, groups: int | None = None, mean_examples: float | None = None) -> dict:
     "FLOPs per training step, steps and total FLOPs of `cfg`'s recipe, and its time at `mfu` of each card's bf16 peak."
@@ -155,7 +153,7 @@ def recipe_table(cases=PAPER_CASES, preset: str = "paper", mfu: float = 0.4) -> 
     return "\n".join([f"Paper recipes at {mfu:.0%} of the data-sheet dense bf16 peak (training; evaluation of the full test set once).",
                       "", fmt(head), fmt(["---"] * len(head))] + [fmt(r) for r in rows])
 
-# %% ../nbs/30_bench.ipynb #9e89e0ec
+# %% ../nbs/30_bench.ipynb #33bb4022
 from .losses import ACTLossHead, stablemax_cross_entropy
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, AdamATan2, lr_at, set_lr, EMA
@@ -171,21 +169,13 @@ def synthetic_batch(mcfg: TRMConfig, B: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, labels=labels, puzzle_identifiers=ids)
 
 def make_trainer(cfg: TrainConfig, mcfg: TRMConfig, device="cpu"):
-    "A `Trainer` with model, optimisers, EMA and generator built as `Trainer.__init__` builds them, without a dataset."
+    "A `Trainer` whose model, optimisers, EMA and generator `Trainer.build_model` builds, without a dataset."
+    from types import SimpleNamespace
     from trm_nb.train import Trainer
     tr = Trainer.__new__(Trainer)
     tr.cfg, tr.rank, tr.world, tr.progress, tr.device = cfg, 0, 1, False, torch.device(device)
-    torch.manual_seed(cfg.seed)
-    tr.head = ACTLossHead(build_variant(cfg.variant, mcfg).to(device), cfg.loss_type)
-    tr.model = tr.head.model
-    tr.step_fn = torch.compile(tr.head) if cfg.compile else tr.head
-    tr.optimizers, tr.base_lrs = [], []
-    if getattr(tr.model, "puzzle_emb", None) is not None:
-        tr.optimizers.append(SignSGDSparse(tr.model.puzzle_emb, lr=0.0, weight_decay=cfg.puzzle_emb_weight_decay)); tr.base_lrs.append(cfg.puzzle_emb_lr)
-    tr.optimizers.append(make_optimizer(tr.model.dense_parameters(), cfg.optimizer, lr=0.0, betas=(cfg.beta1, cfg.beta2),
-                                        weight_decay=cfg.weight_decay)); tr.base_lrs.append(cfg.lr)
-    tr.ema = EMA(tr.model, cfg.ema_rate) if cfg.ema else None
-    tr.gen = torch.Generator(device=tr.device).manual_seed(cfg.seed * 1000)
+    tr.build_model(SimpleNamespace(seq_len=mcfg.seq_len, vocab_size=mcfg.vocab_size, num_puzzle_identifiers=mcfg.num_puzzle_identifiers))
+    assert tr.model.config == mcfg, "make_trainer: the model Trainer builds differs from the benchmark's config"
     tr.explore_slice, tr.carry, tr.step, tr.total_steps = None, None, 0, cfg.max_steps or 10**6
     tr._reset_acc()
     return tr

@@ -84,17 +84,14 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     for b in bars: b.close()
     return {run_dir_of(c).name: run_status(c) for c in configs}
 
-# %% ../nbs/40_study.ipynb #084f2a96
+# %% ../nbs/40_study.ipynb #7ca247ad
 def model_sizes(cfg: TrainConfig) -> dict:
     "Parameters, effective depth and forward passes per supervision step of the model `cfg` builds."
     from trm_nb.variants import build_variant, effective_depth
     t = get_task(cfg.task)
     with torch.device("meta"):
-        m = build_variant(cfg.variant, trm_config(cfg, t.seq_len if cfg.data == "real" else _seq_len(cfg), t.vocab_size), defaults=False)
+        m = build_variant(cfg.variant, trm_config(cfg, t.seq_len_of(cfg), t.vocab_size), defaults=False)
     return dict(params=m.num_params(), depth=effective_depth(m), forward_passes=1 if m.config.no_ACT_continue else 2)
-
-def _seq_len(cfg):
-    return cfg.gen_size ** 2
 
 def hardware(env: dict) -> str:
     "'1 x <GPU>' or '<n> CPU threads (<machine>)' from a run's environment record."

@@ -25,7 +25,7 @@ SMALL = dict(d=64, num_heads=4, T=2, n=2, N_sup=4, global_batch_size=64, lr=1e-3
 # fields every dataset depends on; a task adds its own in `Task.data_keys`
 DATA_KEYS = ("task", "data", "train_csv", "test_csv", "subsample", "test_subsample", "num_aug", "seed")
 
-# %% ../nbs/25_tasks.ipynb #8a17190c
+# %% ../nbs/25_tasks.ipynb #4d408cf9
 @dataclass(frozen=True)
 class Task:
     "What differs between tasks. Subclasses implement `build` and may add scores and pictures."
@@ -42,6 +42,7 @@ class Task:
     paper_table: int = 4                    # the table with the paper's headline number
     metric: str = "test_exact_acc"          # the metric of that table
     draw_cols: int = 1                      # axes per example in `draw`
+    many_puzzle_ids: bool = False           # one puzzle identifier per augmented puzzle (ARC), not one shared blank
 
     def recipe(self, preset: str, paper_text: bool = False) -> dict:
         "TrainConfig fields of `preset`; with `paper_text`, the paper's text where it differs from the official code."
@@ -50,6 +51,10 @@ class Task:
 
     def check(self, cfg: TrainConfig):
         "Raise a ValueError if `cfg` asks for something this task cannot do."
+
+    def seq_len_of(self, cfg: TrainConfig) -> int:
+        "Tokens per example of `cfg`'s data, without building it (generated grids: side squared)."
+        return cfg.gen_size ** 2 if cfg.data == "generated" else self.seq_len
 
     def deviations(self, cfg: TrainConfig) -> list:
         "Where a run of `cfg` knowingly leaves the paper's recipe in its data (recorded in `run.json`); [] for most."
@@ -221,7 +226,7 @@ MAZE = MazeTask(
     data_keys=("maze_aug",),
 )
 
-# %% ../nbs/25_tasks.ipynb #1315b5dc
+# %% ../nbs/25_tasks.ipynb #ae6a34e5
 @dataclass(frozen=True)
 class ArcTask(Task):
     "ARC-AGI-1 or ARC-AGI-2 (with ConceptARC in the training set, as in the official recipe)."
@@ -299,7 +304,7 @@ def _arc(name, title, dataset, test_set):
         paper_text=dict(n=6),
         notes=("n = 4 in the official README; the paper's text says n = 6",
                "trained with ConceptARC added to the training set"),
-        data_keys=("arc_source", "arc_concept", "arc_max_tasks"), paper_table=5, metric="pass@2", draw_cols=3)
+        data_keys=("arc_source", "arc_concept", "arc_max_tasks"), paper_table=5, metric="pass@2", draw_cols=3, many_puzzle_ids=True)
 
 ARC1 = _arc("arc1", "ARC-AGI-1", "arc-agi-1", "evaluation")
 ARC2 = _arc("arc2", "ARC-AGI-2", "arc-agi-2", "evaluation2")

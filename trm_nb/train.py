@@ -32,7 +32,7 @@ def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACT
     mcfg = trm_config(cfg, meta.seq_len, meta.vocab_size, meta.num_puzzle_identifiers, world_size, device)
     return ACTLossHead(build_variant(cfg.variant, mcfg, defaults=False).to(device), cfg.loss_type)   # cfg already has the variant's defaults
 
-# %% ../nbs/28_train.ipynb #2881476c
+# %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
     "One training run: data, model, optimisers, EMA, sampler, carry, logs and checkpoints."
     def __init__(self, cfg: TrainConfig, rank: int = 0, world_size: int = 1, device=None, progress: bool = True):
@@ -51,7 +51,25 @@ class Trainer:
         ids = self.data_root / "identifiers.json"
         self.identifiers = json.loads(ids.read_text()) if ids.exists() else None
 
-        self.head = make_model(cfg, self.meta, world_size, self.device)
+        self.build_model(self.meta)
+        # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
+        self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
+        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size,
+                                     epochs_per_iter=self.schedule["epochs_per_iter"])
+        self.explore_slice = (rank * self.sampler.local_bs, cfg.global_batch_size) if world_size > 1 else None
+        self.carry, self.step, self.wall_before = None, 0, 0.0
+        self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
+        self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
+        self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
+        self._reset_acc()
+        self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
+        self.last_eval, self.resumes, self._stage = {}, [], "training"
+        self._t0 = time.time()
+
+    def build_model(self, meta):
+        "The model for `meta`'s sizes, its two optimisers, the EMA and the exploration generator (all a step needs)."
+        cfg = self.cfg
+        self.head = make_model(cfg, meta, self.world, self.device)
         self.model = self.head.model
         self.step_fn = torch.compile(self.head) if cfg.compile else self.head
         self.optimizers, self.base_lrs = [], []
@@ -62,20 +80,7 @@ class Trainer:
                                               betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay))
         self.base_lrs.append(cfg.lr)
         self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
-        # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
-        self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
-        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size,
-                                     epochs_per_iter=self.schedule["epochs_per_iter"])
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000)
-        self.explore_slice = (rank * self.sampler.local_bs, cfg.global_batch_size) if world_size > 1 else None
-        self.carry, self.step, self.wall_before = None, 0, 0.0
-        self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
-        self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
-        self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
-        self._reset_acc()
-        self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
-        self.last_eval, self.resumes, self._stage = {}, [], "training"
-        self._t0 = time.time()
 
     def wall(self) -> float: return time.time() - self._t0
     def _dist(self): return self.world > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
