@@ -15,10 +15,11 @@ from .tasks import get_task, paper_tables
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug', 'StudyRun',
-           'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions',
-           'study_table', 'markdown_table', 'write_table', 'table_study', 'study_configs', 'paper_command',
-           'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
+__all__ = ['RUN_CONTROL', 'TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug',
+           'StudyRun', 'same_run', 'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson',
+           'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'study_configs',
+           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report',
+           'status_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -48,16 +49,25 @@ class StudyRun:
         over = base | dict(self.changes) | dict(seed=self.seed, out_dir=str(out_dir), run_name=self.name, data_dir=str(data_dir))
         return resolve_config(self.task, scale, self.variant, over)
 
-# %% ../nbs/40_study.ipynb #1b9f0e8b
+# %% ../nbs/40_study.ipynb #12c2c788
+RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
+               "checkpoint_every", "run_name")      # config fields that do not change what a run computes
+
+def same_run(recorded: dict, cfg: TrainConfig) -> bool:
+    "Does a run recorded with config dict `recorded` compute what `cfg` asks for?"
+    want = json.loads(json.dumps(asdict(cfg), default=list))
+    return all(recorded.get(k) == v for k, v in want.items() if k not in RUN_CONTROL)
+
 def run_status(cfg: TrainConfig) -> str:
-    "'finished', 'partial' (a checkpoint to resume from) or 'todo'."
+    "'finished', 'partial' (a checkpoint to resume from), 'stale' (a run of another config) or 'todo'."
     d = run_dir_of(cfg)
-    try:
-        if json.loads((d / "run.json").read_text())["status"] == "finished": return "finished"
-    except (FileNotFoundError, json.JSONDecodeError, KeyError): pass
+    try: run = json.loads((d / "run.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError): run = None
+    if run is not None and not same_run(run.get("config", {}), cfg): return "stale"
+    if run is not None and run.get("status") == "finished": return "finished"
     return "partial" if (d / "checkpoints" / "latest.json").exists() else "todo"
 
-# %% ../nbs/40_study.ipynb #6c8f01d3
+# %% ../nbs/40_study.ipynb #93c15ab8
 def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False):
     "Train (or resume) the run of `cfg` to the end: in this process, or through torchrun on `gpus` > 1 devices."
     if gpus > 1:
@@ -78,7 +88,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     if terminal: bars.append(terminal_tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs", file=sys.__stderr__))
     for cfg in todo:
         for b in bars: b.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
-        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus)   # a run without a checkpoint has nothing to keep
+        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus)   # todo or stale: from scratch
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
         for b in bars: b.update(1)
     for b in bars: b.close()
@@ -174,7 +184,7 @@ def write_table(df, out_dir, name: str, scale: str, title: str) -> tuple:
     md_p.write_text(f"# {title} ({scale} scale)\n\n" + markdown_table(df) + "\n")
     return csv_p, md_p
 
-# %% ../nbs/40_study.ipynb #40c65807
+# %% ../nbs/40_study.ipynb #2144393c
 _T3 = lambda k, T, hrm: (("T", T), ("n", k if hrm else 2 * k))
 TABLE_ROWS = {
     1: [("HRM", "HRM", ()), ("TRM (T=3 n=6)", "TRM-MLP", ()), ("w/ ACT", "w/ ACT", ()), ("w/ separate fH fL", "w/ separate fH fL", ()),
@@ -189,14 +199,17 @@ TABLE_TITLES = {1: "Table 1: ablations of TRM on Sudoku-Extreme", 2: "Table 2: h
                 3: "Table 3: HRM against TRM at matched effective depth"}
 
 def table_study(table: int, seeds=(0, 1, 2)) -> list:
-    "The runs of the paper's `table` (1-3), one per row and seed."
+    "The runs of the paper's `table` (1-3), one per row and seed, seed by seed (a study stopped early has every row once)."
     if table not in TABLE_ROWS: raise ValueError(f"no study for table {table!r}; studies exist for tables {list(TABLE_ROWS)}")
-    return [StudyRun(table, row, variant, seed, changes) for row, variant, changes in TABLE_ROWS[table] for seed in seeds]
+    return [StudyRun(table, row, variant, seed, changes) for seed in seeds for row, variant, changes in TABLE_ROWS[table]]   # seed 0 of every row first
 
-# %% ../nbs/40_study.ipynb #a67a5341
+# %% ../nbs/40_study.ipynb #5f1a0847
 STUDY_SCALES = {
     "smoke": {},
-    "cpu": dict(T=3, n=6, N_sup=16, max_steps=600, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
+    # PROVISIONAL, to be settled by measurement before the cpu runs: pilots (generated 9x9, d=64, batch 32) gave 0.4% (TRM,
+    # 40-50 blanks) and 0.8% / 2.0% (TRM / T=2 n=2, 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at
+    # 30-40 blanks: both ends are useless for telling variants apart. 1500 steps at 40-50 blanks is the next candidate.
+    "cpu": dict(T=3, n=6, N_sup=16, max_steps=1500, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
                 log_every=50),
     "paper": {},
 }
