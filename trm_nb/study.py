@@ -68,16 +68,20 @@ def run_status(cfg: TrainConfig) -> str:
     return "partial" if (d / "checkpoints" / "latest.json").exists() else "todo"
 
 # %% ../nbs/40_study.ipynb #93c15ab8
-def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False):
-    "Train (or resume) the run of `cfg` to the end: in this process, or through torchrun on `gpus` > 1 devices."
+def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal: bool = False):
+    "Train (or resume) the run of `cfg` to the end: in this process (with a step bar in the terminal if asked), or through torchrun."
     if gpus > 1:
         d = run_dir_of(cfg); d.mkdir(parents=True, exist_ok=True)
         (d / "config.json").write_text(json.dumps(asdict(cfg), default=list))
         subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={gpus}",
                         "-m", "trm_nb.train", "--config", str(d / "config.json")], check=True)
     else:
+        from tqdm import tqdm as terminal_tqdm
         from trm_nb.train import Trainer
-        Trainer(cfg, progress=progress).fit()
+        tr = Trainer(cfg, progress=progress)
+        bar = terminal_tqdm(total=tr.total_steps, desc=f"  {run_dir_of(cfg).name}", file=sys.__stderr__, leave=False, mininterval=5) if terminal else None
+        tr.fit(on_log=(lambda t: bar.update(t.step - bar.n)) if bar is not None else None)
+        if bar is not None: bar.close()
 
 def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True) -> dict:
     "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
@@ -88,7 +92,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     if terminal: bars.append(terminal_tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs", file=sys.__stderr__))
     for cfg in todo:
         for b in bars: b.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
-        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus)   # todo or stale: from scratch
+        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal)   # todo or stale: from scratch
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
         for b in bars: b.update(1)
     for b in bars: b.close()
