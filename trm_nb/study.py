@@ -16,10 +16,10 @@ from .runs import run_dir_of
 
 # %% auto #0
 __all__ = ['RUN_CONTROL', 'TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug',
-           'StudyRun', 'same_run', 'run_status', 'train_one', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson',
-           'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'study_configs',
-           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report',
-           'status_markdown']
+           'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware',
+           'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study',
+           'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth',
+           'table_report', 'status_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -83,7 +83,21 @@ def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal:
         tr.fit(on_log=(lambda t: bar.update(t.step - bar.n)) if bar is not None else None)
         if bar is not None: bar.close()
 
-def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True) -> dict:
+def keep_final(cfg: TrainConfig) -> Path:
+    "Write `<run>/final/main.pt` from the run's newest checkpoint: its config and the weights it was evaluated with (the EMA's if any)."
+    from trm_nb.checkpoint import latest_checkpoint, load_file
+    from trm_nb.runs import atomic_save
+    d = run_dir_of(cfg); ck = latest_checkpoint(d / "checkpoints")
+    if ck is None: raise FileNotFoundError(f"{d}: no checkpoint to keep the final weights from")
+    s = load_file(ck / "main.pt")
+    shadow = (s.get("ema") or {}).get("shadow", {})
+    model = {k: shadow.get(k, v).detach().clone() for k, v in s["model"].items()}    # clone: save only the kept tensors
+    slim = {k: s[k] for k in ("step", "config", "identifiers", "world_size", "wall_time", "data_root_rel") if k in s}
+    atomic_save(slim | dict(model=model, ema=None), d / "final" / "main.pt")
+    return d / "final" / "main.pt"
+
+def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
+            keep_weights=lambda cfg: cfg.seed == 0) -> dict:
     "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
     from tqdm.auto import tqdm
     from tqdm import tqdm as terminal_tqdm
@@ -93,6 +107,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     for cfg in todo:
         for b in bars: b.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
         train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal)   # todo or stale: from scratch
+        if keep_weights(cfg): keep_final(cfg)
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
         for b in bars: b.update(1)
     for b in bars: b.close()
