@@ -3,7 +3,7 @@ import json, subprocess, sys
 import pytest
 from conftest import ROOT
 
-@pytest.mark.parametrize("table,rows", [(1, 9), (2, 3), (3, 14)])
+@pytest.mark.parametrize("table,rows", [(1, 9), (2, 3), (3, 14), (4, 14)])
 def test_table_notebook_smoke(table, rows, tmp_path, env):
     out = tmp_path / f"t{table}.ipynb"
     r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / f"table{table}.ipynb"), str(out), "-p", "scale", "smoke",
@@ -14,8 +14,13 @@ def test_table_notebook_smoke(table, rows, tmp_path, env):
     csv = (res / "tables" / f"table{table}_smoke.csv").read_text().splitlines()
     assert len(csv) == rows + 1 and (res / "tables" / f"table{table}_smoke.md").read_text().startswith(f"# Table {table}")
     assert (res / "figures" / f"table{table}_smoke.png").stat().st_size > 1000
-    runs = list((res / "study" / "smoke" / "sudoku").glob("*/run.json"))
+    runs = list((res / "study" / "smoke").glob("*/*/run.json"))
     assert runs and all(json.loads(p.read_text())["status"] == "finished" for p in runs)
+    tasks = {p.parent.parent.name for p in runs}
+    assert tasks == ({"sudoku", "maze"} if table == 4 else {"sudoku"})
     assert not list((res / "study").rglob("checkpoints"))                 # finished runs keep no checkpoints
     text = out.read_text()
     assert "python -m trm_nb.train --task sudoku --preset paper" in text and "Our order" in text
+    if table == 4:   # the paper's LLM rows are quoted, and the maze rows run through torchrun at the paper's scale
+        assert "quoted from the paper (chain-of-thought LLM), never run" in csv[-1] + "".join(csv)
+        assert "torchrun --standalone --nproc-per-node=4 -m trm_nb.train --task maze" in text

@@ -15,11 +15,11 @@ from .tasks import get_task, paper_tables
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['RUN_CONTROL', 'TABLE_ROWS', 'TABLE_TITLES', 'STUDY_SCALES', 'PAPER_SUDOKU_HOURS', 'PAPER_SUDOKU_DEPTH', 'slug',
-           'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware',
-           'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study',
-           'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'plot_rows', 'plot_depth',
-           'table_report', 'status_markdown']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME',
+           'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes',
+           'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table',
+           'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings',
+           'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -49,14 +49,38 @@ class StudyRun:
         over = base | dict(self.changes) | dict(seed=self.seed, out_dir=str(out_dir), run_name=self.name, data_dir=str(data_dir))
         return resolve_config(self.task, scale, self.variant, over)
 
-# %% ../nbs/40_study.ipynb #12c2c788
+# %% ../nbs/40_study.ipynb #25364aec
+STUDY_TASKS = ("sudoku", "maze", "arc1", "arc2")
+STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's preset of that name
+    "smoke": {t: {} for t in STUDY_TASKS},
+    # Sudoku, by measurement (generated 9x9, d=64, batch 32): pilots gave 0.4% (TRM, 40-50 blanks) and 0.8% / 2.0% (TRM / T=2 n=2,
+    # 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at 30-40 blanks: both ends tell the variants apart
+    # poorly. 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
+    "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
+                           log_every=50),
+            # PROVISIONAL, not yet measured: the paper's maze T = 3, n = 4 and N_sup = 16 on the 6x6 mazes of the maze `cpu` preset
+            # (which reaches 16.5% exact with T = n = 2 in 5000 steps); to be designed by measurement before any cpu maze run.
+            "maze": dict(T=3, n=4, N_sup=16, max_steps=1500, log_every=50)},
+    "paper": {t: {} for t in STUDY_TASKS},
+}
+SCALE_GAPS = {("cpu", "maze"): "the cpu maze setting is not designed yet (STUDY_SCALES note)",
+              ("cpu", "arc1"): "no cpu ARC setting yet", ("cpu", "arc2"): "no cpu ARC setting yet"}
+RUNNABLE = {("cpu", "sudoku")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
+
+# %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
                "checkpoint_every", "run_name")      # config fields that do not change what a run computes
 
+def _field_defaults() -> dict:
+    "TrainConfig's defaults as a JSON record holds them."
+    import dataclasses
+    d = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+    return json.loads(json.dumps(d, default=list))
+
 def same_run(recorded: dict, cfg: TrainConfig) -> bool:
-    "Does a run recorded with config dict `recorded` compute what `cfg` asks for?"
-    want = json.loads(json.dumps(asdict(cfg), default=list))
-    return all(recorded.get(k) == v for k, v in want.items() if k not in RUN_CONTROL)
+    "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added to TrainConfig since counts as its default.)"
+    want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults()
+    return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in RUN_CONTROL)
 
 def run_status(cfg: TrainConfig) -> str:
     "'finished', 'partial' (a checkpoint to resume from), 'stale' (a run of another config) or 'todo'."
@@ -113,7 +137,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
     for b in bars: b.close()
     return {run_dir_of(c).name: run_status(c) for c in configs}
 
-# %% ../nbs/40_study.ipynb #7ca247ad
+# %% ../nbs/40_study.ipynb #a3f095c7
 def model_sizes(cfg: TrainConfig) -> dict:
     "Parameters, effective depth and forward passes per supervision step of the model `cfg` builds."
     from trm_nb.variants import build_variant, effective_depth
@@ -134,9 +158,10 @@ def collect(configs: list) -> list:
         d = run_dir_of(cfg); rec = dict(run=d.name, variant=cfg.variant, seed=cfg.seed, status=run_status(cfg)) | model_sizes(cfg)
         if rec["status"] == "finished":
             run = json.loads((d / "run.json").read_text())
-            name, value = get_task(cfg.task).headline(run["final_metrics"])
-            s = next(iter(v for v in run["final_metrics"].values() if "exact_accuracy" in v))
-            rec |= dict(metric=name, value=value, n_test=s["n"], wall_time_s=run["wall_time_s"], steps=run["steps"],
+            fm = run["final_metrics"]; name, value = get_task(cfg.task).headline(fm)
+            s = next(iter(v for v in fm.values() if "exact_accuracy" in v))
+            n = fm["arc"]["n_tasks"] if "arc" in fm else s["n"]           # ARC's pass@K is a mean over test tasks
+            rec |= dict(metric=name, value=value, n_test=n, wall_time_s=run["wall_time_s"], steps=run["steps"],
                         hardware=hardware(run["environment"]), commit=(run.get("git") or {}).get("commit"))
         rows.append(rec)
     return rows
@@ -156,20 +181,31 @@ def reproductions(table: int | None = None) -> list:
     with open(Path(trm_nb.__file__).parent / "reproductions.csv", newline="") as f: rows = list(csv.DictReader(f))
     return [r for r in rows if table is None or r["table"] == str(table)]
 
-# %% ../nbs/40_study.ipynb #8a22572c
+# %% ../nbs/40_study.ipynb #7d277241
 def _fmt(x, pct=True):
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else (f"{100 * x:.1f}" if pct else f"{x}")
 
+def _gap(scale: str, dataset: str) -> str:
+    "Why no run of `dataset` exists at `scale`."
+    task = next((t for t in STUDY_TASKS if get_task(t).dataset == dataset), None)
+    return f"not at {scale} scale: " + SCALE_GAPS.get((scale, task), "no setting for this benchmark")
+
 def study_table(study: list, configs: list, table: int, scale: str, command=None) -> "pd.DataFrame":
-    "Paper, others and ours for every row of `table`, from `configs` (one per StudyRun of `study`, same order)."
+    "Paper, others and ours for every row of `table` and benchmark, from `configs` (one per StudyRun of `study`, same order)."
     import pandas as pd
-    paper = {r["variant"]: r for r in paper_tables(table)}
+    paper = {(r["variant"], r["dataset"]): r for r in paper_tables(table)}
     recs = collect(configs)
+    groups = {}
+    for r, c, x in zip(study, configs, recs): groups.setdefault((r.row, get_task(r.task).dataset), []).append((r, c, x))
     out = []
-    for row in dict.fromkeys(r.row for r in study):
-        mine = [(r, c, x) for r, c, x in zip(study, configs, recs) if r.row == row]
+    for row, dataset in list(paper) + [k for k in groups if k not in paper]:
+        mine, p = groups.get((row, dataset), []), paper.get((row, dataset), {})
+        if not mine:
+            quoted = "LLM" in p.get("note", "")
+            out.append({"row": row, "dataset": dataset, "paper": p.get("value", ""),
+                        "to run": "quoted from the paper (chain-of-thought LLM), never run" if quoted else _gap(scale, dataset)})
+            continue
         done = [x for _, _, x in mine if x["status"] == "finished"]
-        p = paper.get(row, {})
         r0 = mine[0][0]          # reproductions of the same variant on the same benchmark, for rows that change nothing else
         others = [f"{float(o['value']):.1f} ({o['source']})" for o in reproductions(table)
                   if o["variant"] == r0.variant and o["dataset"] == get_task(r0.task).dataset and not r0.changes]
@@ -177,7 +213,7 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
         k = sum(x["value"] * x["n_test"] for x in done); n = sum(x["n_test"] for x in done)
         lo, hi = wilson(k, n) if done else (None, None)
         x0 = mine[0][2]
-        out.append({"row": row, "paper": p.get("value") or ("OOM in the paper" if "OOM" in p.get("note", "") else ""),
+        out.append({"row": row, "dataset": dataset, "paper": p.get("value") or ("OOM in the paper" if "OOM" in p.get("note", "") else ""),
                     "others": "; ".join(others),
                     "ours (mean)": _fmt(vals.mean()) if done else "",
                     "sd": _fmt(vals.std(ddof=1)) if len(done) > 1 else "",
@@ -187,7 +223,7 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
                     "hardware": done[0]["hardware"] if done else "",
                     "wall time / run": f"{np.mean([x['wall_time_s'] for x in done]) / 60:.1f} min" if done else "",
                     "to run": "" if len(done) == len(mine) else (command(mine[0][0]) if command else "not run")})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out).fillna("")
 
 # %% ../nbs/40_study.ipynb #47f9b7a0
 def markdown_table(df) -> str:
@@ -203,7 +239,7 @@ def write_table(df, out_dir, name: str, scale: str, title: str) -> tuple:
     md_p.write_text(f"# {title} ({scale} scale)\n\n" + markdown_table(df) + "\n")
     return csv_p, md_p
 
-# %% ../nbs/40_study.ipynb #2144393c
+# %% ../nbs/40_study.ipynb #2a96af76
 _T3 = lambda k, T, hrm: (("T", T), ("n", k if hrm else 2 * k))
 TABLE_ROWS = {
     1: [("HRM", "HRM", ()), ("TRM (T=3 n=6)", "TRM-MLP", ()), ("w/ ACT", "w/ ACT", ()), ("w/ separate fH fL", "w/ separate fH fL", ()),
@@ -214,52 +250,56 @@ TABLE_ROWS = {
     3: [(f"HRM k={k} T={T}", "HRM", () if (k, T) == (2, 2) else _T3(k, T, True)) for k, T in ((1, 1), (2, 2), (3, 3), (4, 4), (6, 3), (3, 6), (6, 6))]
      + [(f"TRM k={k} T={T}", "TRM-MLP", () if (k, T) == (3, 3) else _T3(k, T, False)) for k, T in ((1, 1), (2, 2), (3, 3), (4, 4), (6, 3), (3, 6), (6, 6))],
 }
+_MODELS = [("Direct pred", "Direct pred"), ("HRM", "HRM"), ("TRM-Att", "TRM-Att"), ("TRM-MLP", "TRM-MLP")]
+TABLE_ROWS |= {4: [(row, variant, (), task) for task in ("sudoku", "maze") for row, variant in _MODELS],
+               5: [(row, variant, (), task) for task in ("arc1", "arc2") for row, variant in _MODELS]}
 TABLE_TITLES = {1: "Table 1: ablations of TRM on Sudoku-Extreme", 2: "Table 2: how many latent features",
-                3: "Table 3: HRM against TRM at matched effective depth"}
+                3: "Table 3: HRM against TRM at matched effective depth", 4: "Table 4: Sudoku-Extreme and Maze-Hard",
+                5: "Table 5: ARC-AGI-1 and ARC-AGI-2 (pass@2)"}
 
 def table_study(table: int, seeds=(0, 1, 2)) -> list:
-    "The runs of the paper's `table` (1-3), one per row and seed, seed by seed (a study stopped early has every row once)."
+    "The runs of the paper's `table`, one per row (and task) and seed, seed by seed (a study stopped early has every row once)."
     if table not in TABLE_ROWS: raise ValueError(f"no study for table {table!r}; studies exist for tables {list(TABLE_ROWS)}")
-    return [StudyRun(table, row, variant, seed, changes) for seed in seeds for row, variant, changes in TABLE_ROWS[table]]   # seed 0 of every row first
+    return [StudyRun(table, row, variant, seed, changes, *task)                # task: sudoku unless the row names one
+            for seed in seeds for row, variant, changes, *task in TABLE_ROWS[table]]
 
-# %% ../nbs/40_study.ipynb #5f1a0847
-STUDY_SCALES = {
-    "smoke": {},
-    # PROVISIONAL, to be settled by measurement before the cpu runs: pilots (generated 9x9, d=64, batch 32) gave 0.4% (TRM,
-    # 40-50 blanks) and 0.8% / 2.0% (TRM / T=2 n=2, 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at
-    # 30-40 blanks: both ends are useless for telling variants apart. 1500 steps at 40-50 blanks is the next candidate.
-    "cpu": dict(T=3, n=6, N_sup=16, max_steps=1500, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
-                log_every=50),
-    "paper": {},
-}
+# %% ../nbs/40_study.ipynb #14573fcf
+def at_scale(scale: str, task: str) -> bool:
+    "Does `scale` have a setting for `task` that the study may run?"
+    return task in STUDY_SCALES[scale] and (scale in ("smoke", "paper") or (scale, task) in RUNNABLE)
 
 def study_configs(table: int, scale: str, seeds=(0, 1, 2), out_dir="results", data_dir="data") -> tuple:
-    "`(runs, configs)` of `table` at `scale`; runs live in `<out_dir>/study/<scale>/` and are shared between tables."
+    "`(runs, configs)` of `table` at `scale` (tasks without a setting at `scale` left out); runs live in `<out_dir>/study/<scale>/<task>/`."
     if scale not in STUDY_SCALES: raise ValueError(f"scale={scale!r}: choose one of {list(STUDY_SCALES)}")
-    runs = table_study(table, seeds)
-    return runs, [r.config(scale, Path(out_dir) / "study" / scale, base=STUDY_SCALES[scale], data_dir=data_dir) for r in runs]
+    runs = [r for r in table_study(table, seeds) if at_scale(scale, r.task)]
+    return runs, [r.config(scale, Path(out_dir) / "study" / scale, base=STUDY_SCALES[scale][r.task], data_dir=data_dir) for r in runs]
 
-# %% ../nbs/40_study.ipynb #e52f9a79
-PAPER_SUDOKU_HOURS, PAPER_SUDOKU_DEPTH = 36.0, 42     # official README: TRM-MLP Sudoku-Extreme in < 36 h on one L40S
+# %% ../nbs/40_study.ipynb #bba2f219
+PAPER_RUNTIME = {"sudoku": (36.0, 1, "L40S"), "maze": (24.0, 4, "L40S"), "arc1": (72.0, 4, "H100"), "arc2": (72.0, 4, "H100")}
+# official README: hours, GPUs and card for the task's own model (TRM-MLP on Sudoku, TRM-Att on the others)
 
 def paper_command(r: StudyRun) -> str:
-    "The shell command that trains run `r` at the paper's scale."
+    "The shell command that trains run `r` at the paper's scale (through torchrun on the README's number of GPUs)."
     sets = "".join(f" --set {k}={v}" for k, v in r.changes)
-    return (f'python -m trm_nb.train --task {r.task} --preset paper --variant "{r.variant}" --seed {r.seed} '
+    gpus = PAPER_RUNTIME[r.task][1]
+    launch = "python -m trm_nb.train" if gpus == 1 else f"torchrun --standalone --nproc-per-node={gpus} -m trm_nb.train"
+    return (f'{launch} --task {r.task} --preset paper --variant "{r.variant}" --seed {r.seed} '
             f"--out-dir results/study/paper --set run_name={r.name}{sets}")
 
-def paper_plan(runs: list, configs: list) -> "pd.DataFrame":
-    "Per row (seed 0): the paper-scale command, hardware and a rough time."
+def paper_plan(table: int, seeds=(0,)) -> "pd.DataFrame":
+    "Per row of `table` (first seed): the paper-scale command, the README's hardware and a rough time."
     import pandas as pd
     rows = []
-    for r, c in zip(runs, configs):
-        if r.seed != runs[0].seed: continue
-        sz = model_sizes(r.config("paper", c.out_dir))
-        hours = PAPER_SUDOKU_HOURS * sz["depth"] * sz["forward_passes"] / PAPER_SUDOKU_DEPTH
-        rows.append(dict(row=r.row, command=paper_command(r), hardware="1 x L40S (official README)", time=f"~{hours:.0f} h (rough)"))
+    for r in table_study(table, seeds[:1]):
+        hours, gpus, card = PAPER_RUNTIME[r.task]
+        ref = model_sizes(resolve_config(r.task, "paper", get_task(r.task).default_variant))
+        sz = model_sizes(r.config("paper", "results/study/paper"))
+        h = hours * sz["depth"] * sz["forward_passes"] / (ref["depth"] * ref["forward_passes"])
+        rows.append(dict(row=r.row, dataset=get_task(r.task).dataset, command=paper_command(r),
+                         hardware=f"{gpus} x {card} (official README)", time=f"~{h:.0f} h (rough)"))
     return pd.DataFrame(rows)
 
-# %% ../nbs/40_study.ipynb #147e8fc0
+# %% ../nbs/40_study.ipynb #f1ec6126
 def _num(x):
     try: return float(x)
     except (TypeError, ValueError): return None
@@ -272,7 +312,11 @@ def kendall_tau(a: list, b: list) -> float:
     return s / (n * (n - 1) / 2) if n > 1 else float("nan")
 
 def findings(df) -> str:
-    "Markdown: our order of the rows, the paper's, their agreement, and which neighbours overlap."
+    "Markdown: our order of the rows, the paper's, their agreement, and which neighbours overlap (per benchmark)."
+    if "dataset" in df and df["dataset"].nunique() > 1:
+        return "\n\n".join(f"**{d}**\n\n" + findings(df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True))
+                           for d in dict.fromkeys(df["dataset"]))
+    df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
     if len(have) == 0: return "No run of this table has finished at this scale yet."
     ours = have.sort_values("ours (mean)", key=lambda s: s.map(_num), ascending=False)
@@ -289,10 +333,11 @@ def findings(df) -> str:
     if len(have) < len(df): lines.append(f"- {len(df) - len(have)} of {len(df)} rows have not run at this scale yet.")
     return "\n".join(lines)
 
-# %% ../nbs/40_study.ipynb #6893a36a
-def plot_rows(df, title: str, ax=None):
-    "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table."
+# %% ../nbs/40_study.ipynb #f8045b85
+def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
+    "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table (quoted rows left out)."
     import matplotlib.pyplot as plt
+    if "to run" in df: df = df[[not str(t).startswith("quoted") for t in df["to run"]]].reset_index(drop=True)
     if ax is None: ax = plt.subplots(figsize=(7, 0.45 * len(df) + 1))[1]
     y = np.arange(len(df))[::-1]
     ours = np.array([_num(m) if _num(m) is not None else np.nan for m in df["ours (mean)"]])
@@ -300,7 +345,7 @@ def plot_rows(df, title: str, ax=None):
     err = np.array([[o - lo, hi - o] for o, (lo, hi) in zip(ours, ci)]).T
     ax.barh(y + 0.18, ours, 0.36, xerr=err, label="ours", color="#4c72b0", capsize=2)
     ax.barh(y - 0.18, [_num(p) if _num(p) is not None else np.nan for p in df["paper"]], 0.36, label="paper", color="#bbbbbb")
-    ax.set_yticks(y, df["row"]); ax.set_xlim(0, 100); ax.set_xlabel("test exact accuracy (%)"); ax.set_title(title, fontsize=9)
+    ax.set_yticks(y, df["row"]); ax.set_xlim(0, 100); ax.set_xlabel(xlabel); ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     return ax
 
@@ -318,7 +363,7 @@ def plot_depth(df, depths: list, title: str, ax=None):
     ax.set_ylim(0, 100); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     return ax
 
-# %% ../nbs/40_study.ipynb #1c6da75f
+# %% ../nbs/40_study.ipynb #f58d2d29
 def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="results", data_dir="data", train: bool = True,
                  gpus: int = 0, terminal: bool = True) -> dict:
     "Run (unless `train=False`) and tabulate the paper's `table` at `scale`; write its table and figure; return them."
@@ -326,20 +371,29 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     out_dir = Path(out_dir)
     runs, configs = study_configs(table, scale, tuple(range(seeds)), out_dir, data_dir)
     if train: run_all(configs, gpus, terminal=terminal)
+    paper = paper_tables(table)
     df = study_table(runs, configs, table, scale, command=lambda r: paper_command(r) if scale == "paper" else f"scale={scale}, train=True")
     paths = write_table(df, out_dir / "tables", f"table{table}", scale, TABLE_TITLES[table])
     title = f"{TABLE_TITLES[table]} ({scale} scale, {seeds} seed{'s' * (seeds > 1)})"
     if table == 3:
-        depths = [model_sizes(c)["depth"] for r, c in zip(runs, configs) if r.seed == 0]
+        depths = [model_sizes(r.config("paper", out_dir))["depth"] for r in table_study(3, (0,))]    # the paper's row order, as df
         fig = plot_depth(df, depths, title).figure
-    else: fig = plot_rows(df, title).figure
+    else:
+        import matplotlib.pyplot as plt
+        sets = list(dict.fromkeys(df["dataset"]))
+        fig, axs = plt.subplots(1, len(sets), figsize=(6 * len(sets), 0.5 * len(df) / len(sets) + 1.2), squeeze=False)
+        for ax, d in zip(axs[0], sets):
+            metric = next((p["metric"] for p in paper if p["dataset"] == d), "")
+            plot_rows(df[df["dataset"] == d].reset_index(drop=True), title if len(sets) == 1 else f"{d} ({scale} scale)", ax,
+                      xlabel="pass@2 (%)" if metric.startswith("pass") else "test exact accuracy (%)")
+        if len(sets) > 1: fig.suptitle(title, fontsize=10)
     fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
-    return dict(table=df, plan=paper_plan(runs, configs), findings=findings(df), paths=paths + (fig_path,), figure=fig,
+    return dict(table=df, plan=paper_plan(table), findings=findings(df), paths=paths + (fig_path,), figure=fig,
                 status={c.run_name: run_status(c) for c in configs})
 
-# %% ../nbs/40_study.ipynb #472de71e
-def status_markdown(results_dir="results", tables=(1, 2, 3), scales=("paper", "cpu")) -> str:
+# %% ../nbs/40_study.ipynb #4173736f
+def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("paper", "cpu")) -> str:
     "A markdown table: each paper row of `tables`, the paper's number and ours at each scale that has one."
     import pandas as pd
     lines = ["| table | row | paper | " + " | ".join(f"ours ({s} scale)" for s in scales) + " | notebook |",
@@ -348,14 +402,19 @@ def status_markdown(results_dir="results", tables=(1, 2, 3), scales=("paper", "c
         found = {}
         for s in scales:
             p = Path(results_dir) / "tables" / f"table{t}_{s}.csv"
-            if p.exists(): found[s] = pd.read_csv(p, dtype=str, keep_default_na=False).set_index("row")
+            if p.exists():
+                df = pd.read_csv(p, dtype=str, keep_default_na=False)
+                if "dataset" not in df: df["dataset"] = [r["dataset"] for r in paper_tables(t)][:len(df)]   # tables written before benchmarks had a column
+                found[s] = df.set_index(["row", "dataset"])
         for r in paper_tables(t):
-            cells = []
+            cells, key = [], (r["variant"], r["dataset"])
             for s in scales:
                 df = found.get(s)
-                if df is None or r["variant"] not in df.index or not df.loc[r["variant"], "ours (mean)"]: cells.append("not run"); continue
-                x = df.loc[r["variant"]]; n = len(x["seeds"].split(" (")[0].split())
+                if "LLM" in r["note"]: cells.append("quoted, not run"); continue
+                if df is None or key not in df.index or not df.loc[key, "ours (mean)"]: cells.append("not run"); continue
+                x = df.loc[key]; n = len(x["seeds"].split(" (")[0].split())
                 cells.append(f"{x['ours (mean)']}" + (f" ± {x['sd']}" if x["sd"] else "") + f" ({n} seed{'s' * (n > 1)})")
             paper = r["value"] or "OOM in the paper"
-            lines.append(f"| {t} | {r['variant']} | {paper} | " + " | ".join(cells) + f" | [table{t}](nbs/table{t}.ipynb) |")
+            row = r["variant"] + (f" ({r['dataset']})" if t >= 4 else "")
+            lines.append(f"| {t} | {row} | {paper} | " + " | ".join(cells) + f" | [table{t}](nbs/table{t}.ipynb) |")
     return "\n".join(lines)
