@@ -57,7 +57,7 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
     # 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at 30-40 blanks: both ends tell the variants apart
     # poorly. 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
     "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
-                           log_every=50),
+                           log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
             # PROVISIONAL, not yet measured: the paper's maze T = 3, n = 4 and N_sup = 16 on the 6x6 mazes of the maze `cpu` preset
             # (which reaches 16.5% exact with T = n = 2 in 5000 steps); to be designed by measurement before any cpu maze run.
             "maze": dict(T=3, n=4, N_sup=16, max_steps=1500, log_every=50)},
