@@ -15,7 +15,7 @@ from .tasks import get_task, RATING_EDGES
 
 # %% auto #0
 __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_compute', 'halting_stats', 'plot_halting',
-           'test_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'seed_spread']
+           'example_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'seed_spread']
 
 # %% ../nbs/41_analysis.ipynb #99fa0732
 def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True) -> tuple:
@@ -37,6 +37,12 @@ def _sets(pred: dict) -> dict:
     "`predict` output as {set: arrays}; a single set's arrays become {None: arrays}."
     return {None: pred} if "index" in pred else pred
 
+def _halting_off(a: dict):
+    "Refuse predictions made with test-time halting: their later steps are frozen copies, not what the model would do."
+    if len(a["steps"]) and (a["steps"] != a["exact_by_step"].shape[1]).any():
+        raise ValueError("these predictions were made with test-time halting (some samples ran fewer steps): "
+                         "run predict(..., test_time_halting=False), which records every step of every sample")
+
 def _pool(pred: dict, fields) -> dict:
     "The arrays `fields` of every set of `pred`, concatenated; a clear error when an older `predict` did not record one."
     parts = list(_sets(pred).values())
@@ -52,14 +58,15 @@ def halting_steps(q_halt_by_step, N: int | None = None) -> np.ndarray:
 
 # %% ../nbs/41_analysis.ipynb #7ae2b7ba
 def test_time_compute(head, meta, data: dict, multipliers=(1, 2, 4, 8), halting=(False, True), batch_size: int = 256,
-                      device="cpu", variant: str | None = None, pred: dict | None = None) -> pd.DataFrame:
+                      device=None, variant: str | None = None, pred: dict | None = None) -> pd.DataFrame:
     "Accuracy and cost with N_sup = k x the trained N_sup at test time, halting off and on, from one pass at the largest N_sup."
     from trm_nb.variants import effective_depth
     N0 = head.model.config.N_sup
     Ns = sorted({int(round(k * N0)) for k in multipliers})
     if not Ns or Ns[0] < 1: raise ValueError(f"multipliers={multipliers}: each k x N_sup (N_sup = {N0}) must be at least 1 step")
+    device = device or next(head.model.parameters()).device
     if pred is None: pred = predict(head, meta, data, batch_size, device, N_sup=Ns[-1])      # halting off: every step recorded
-    a = _pool(pred, ("index", "exact_by_step", "correct_by_step", "q_halt_by_step"))
+    a = _pool(pred, ("index", "steps", "exact_by_step", "correct_by_step", "q_halt_by_step")); _halting_off(a)
     if a["exact_by_step"].shape[1] < Ns[-1]:
         raise ValueError(f"pred holds {a['exact_by_step'].shape[1]} steps; N_sup = {Ns[-1]} needs a pass with at least that many")
     labels = np.concatenate([np.asarray(data[s]["labels"])[p["index"]] for s, p in _sets(pred).items()])
@@ -102,7 +109,7 @@ def plot_test_time_compute(df: pd.DataFrame, ax=None):
 # %% ../nbs/41_analysis.ipynb #621e744a
 def halting_stats(pred: dict, N_sup: int | None = None) -> dict:
     "Halting step histogram, decision accuracy (q_halt > 0 iff exact) and accuracy per halting step, from halting-off `predict` output."
-    a = _pool(pred, ("exact_by_step", "q_halt_by_step"))
+    a = _pool(pred, ("steps", "exact_by_step", "q_halt_by_step")); _halting_off(a)
     ex, q = a["exact_by_step"][:, :N_sup].astype(bool), a["q_halt_by_step"][:, :N_sup]
     n, N = ex.shape
     if n == 0: raise ValueError("halting_stats: no predictions")
@@ -133,11 +140,11 @@ def plot_halting(stats: dict, axes=None):
     return axes
 
 # %% ../nbs/41_analysis.ipynb #0b07853e
-def test_row(meta, data: dict, i: int, set_name: str | None = None, device=None) -> dict:
+def example_row(meta, data: dict, i: int, set_name: str | None = None, device=None) -> dict:
     "Example `i` of a test split (`data` from `load_split`, or one set's arrays) as a batch of one."
     d = data if "inputs" in data else data[set_name or next(iter(data))]
     n = len(d["inputs"])
-    if not 0 <= i < n: raise IndexError(f"test_row: example {i} is outside the set's {n} examples")
+    if not 0 <= i < n: raise IndexError(f"example_row: example {i} is outside the set's {n} examples")
     puzzle = int(np.searchsorted(np.asarray(d["puzzle_indices"]), i, side="right")) - 1
     b = collate(dict(inputs=d["inputs"][i:i + 1], labels=d["labels"][i:i + 1],
                      puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[[puzzle]]), meta)
@@ -150,6 +157,8 @@ def plot_figure6(head, batch_row: dict, steps=None, axes=None) -> tuple:
     if steps[0] < 1: raise ValueError(f"steps={steps}: supervision steps count from 1")
     L = batch_row["inputs"].shape[-1]; side = math.isqrt(L)
     if side * side != L: raise ValueError(f"plot_figure6: {L} tokens do not form a square grid")
+    dev = next(model.parameters()).device
+    batch_row = {k: torch.as_tensor(v).to(dev) for k, v in batch_row.items()}
     dec = decode_states(model, batch_row, N_sup=steps[-1])
     from trm_nb.data import plot_grid
     grid = lambda t: (t.reshape(side, side).cpu().numpy().astype(np.int64) - 1).clip(0)      # tokens 2.. -> digits 1..; blank, PAD -> 0
