@@ -10,7 +10,7 @@ import torch
 from .data import iter_test_batches, IGNORE_LABEL_ID
 
 # %% auto #0
-__all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores']
+__all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores', 'decode_states']
 
 # %% ../nbs/22_evaluate.ipynb #b3c891e6
 @contextmanager
@@ -39,16 +39,16 @@ def _take(carry, rows):
 
 @torch.inference_mode()
 def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = False) -> dict:
-    "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B], exact_by_step [B, N_sup]."
+    "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B]; per step [B, N_sup]: exact_by_step, q_halt_by_step, correct_by_step."
     labels = batch["labels"]; mask = labels != IGNORE_LABEL_ID
     carry = head.initial_carry(batch)
-    preds = q_halt = steps = None; exact_steps = []
+    preds = q_halt = steps = None; per_step = []
     live, sub = None, batch          # test-time halting: the rows still running (None: all of them) and their batch
     for _ in range(N_sup):
         carry, _, _, o, _ = head(carry, sub, return_keys=("preds", "q_halt_logits"))
         if live is None: preds, q_halt, steps = o["preds"], o["q_halt_logits"], carry.steps
         else: preds, q_halt, steps = (t.index_copy(0, live, v) for t, v in ((preds, o["preds"]), (q_halt, o["q_halt_logits"]), (steps, carry.steps)))
-        exact_steps.append(exact_match(preds, labels, mask))
+        per_step.append((exact_match(preds, labels, mask), q_halt, ((preds == labels) & mask).sum(-1)))
         if test_time_halting:        # halted rows leave the batch: later steps compute only the rows still running
             go = ~(o["q_halt_logits"] > 0)
             n_go = int(go.sum())     # the one host read per step, only with test-time halting
@@ -57,21 +57,22 @@ def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = Fal
                 keep = go.nonzero().squeeze(1)
                 live = keep if live is None else live[keep]
                 carry, sub = _take(carry, keep), {k: v[live] for k, v in batch.items()}
-    exact_steps += exact_steps[-1:] * (N_sup - len(exact_steps))   # halted samples keep their answer
-    return dict(preds=preds, q_halt=q_halt, steps=steps, exact_by_step=torch.stack(exact_steps, 1))
+    per_step += per_step[-1:] * (N_sup - len(per_step))   # halted samples keep their answer (and its q_halt)
+    exact, qs, right = (torch.stack(t, 1) for t in zip(*per_step))
+    return dict(preds=preds, q_halt=q_halt, steps=steps, exact_by_step=exact, q_halt_by_step=qs, correct_by_step=right)
 
 # %% ../nbs/22_evaluate.ipynb #7734ba19
 @torch.inference_mode()
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
             test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
-    "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps, exact_by_step."
+    "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps and, per step, exact_by_step, q_halt_by_step, correct_by_step."
     from tqdm.auto import tqdm
     model = head.model
     out = {}
     with eval_settings(model, N_sup):
         n_steps, tth = model.config.N_sup, bool(test_time_halting)
         for name, d in data.items():
-            rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step")}
+            rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step", "q_halt_by_step", "correct_by_step")}
             sub = {name: d}
             total = -(-len(d["inputs"]) // batch_size)
             for _, batch, n_real, lo, hi in tqdm(iter_test_batches(meta, sub, batch_size, rank, world_size), total=total,
@@ -84,6 +85,8 @@ def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | 
                 rows["q_halt"].append(r["q_halt"][:n_loc].float().cpu().numpy())
                 rows["steps"].append(r["steps"][:n_loc].cpu().numpy())
                 rows["exact_by_step"].append(r["exact_by_step"][:n_loc].cpu().numpy())
+                rows["q_halt_by_step"].append(r["q_halt_by_step"][:n_loc].float().cpu().numpy())
+                rows["correct_by_step"].append(r["correct_by_step"][:n_loc].cpu().numpy().astype(np.int32))
             out[name] = {k: np.concatenate(v) if v else np.zeros(0) for k, v in rows.items()}
     return out
 
@@ -114,3 +117,17 @@ def bucket_scores(pred: dict, labels, keys, edges, ignore_label_id=None) -> dict
         sel = (keys >= lo) & (keys < hi)
         if sel.any(): res[f"[{lo},{hi})"] = dict(n=int(sel.sum()), exact_accuracy=float(exact[sel].mean()))
     return res
+
+# %% ../nbs/22_evaluate.ipynb #c1487e57
+@torch.inference_mode()
+def decode_states(model, batch: dict, N_sup: int | None = None) -> dict:
+    "y and z read through the output head after every supervision step (answer positions): tokens [N_sup, B, L] each, q_halt [N_sup, B]."
+    model = getattr(model, "model", model)             # an ACTLossHead or the TRM itself
+    P = model.config.prefix_len
+    with eval_settings(model, N_sup):
+        c, ys, zs, qs = model.initial_carry(batch), [], [], []
+        for _ in range(model.config.N_sup):
+            c, o = model(c, batch)
+            ys.append(model.lm_head(c.y)[:, P:].argmax(-1)); zs.append(model.lm_head(c.z)[:, P:].argmax(-1))
+            qs.append(o["q_halt_logits"])
+    return dict(y=torch.stack(ys), z=torch.stack(zs), q_halt=torch.stack(qs))

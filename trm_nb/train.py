@@ -22,7 +22,8 @@ from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_c
 
 # %% auto #0
 __all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError',
-           'arc_unscorable', 'unscored_arc', 'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
+           'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint', 'evaluate_checkpoint',
+           'estimate_step_seconds', 'format_duration']
 
 # %% ../nbs/28_train.ipynb #40af99b5
 def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACTLossHead:
@@ -382,18 +383,54 @@ def fit(self: Trainer, on_log=None) -> dict:
         if self._lock is not None: self._lock.release(); self._lock = None
 
 # %% ../nbs/28_train.ipynb #48b58a24
-_EXPECTED = ("a trm_nb checkpoint folder (<run>/checkpoints/step_<s>), its main.pt, a run folder (its newest checkpoint), "
+_EXPECTED = ("a trm_nb checkpoint folder (<run>/checkpoints/step_<s> or <run>/final), its main.pt, a run folder (its newest "
+             "checkpoint, else final/), "
              "or an official checkpoint file with all_config.yaml beside it")
 
-def _checkpoint_data_root(state: dict, cfg: TrainConfig, run_dir: Path | None, main: Path) -> Path:
-    "The dataset of a trm_nb checkpoint: stored absolute, stored relative to the run folder, or the config's own path."
+def _checkpoint_data_root(state: dict, cfg: TrainConfig, run_dir: Path | None, main: Path, build: bool = False) -> Path:
+    "The dataset of a trm_nb checkpoint: stored absolute, stored relative to the run folder, the config's own path, or (`build`) generated anew."
     tried = [Path(state["data_root"])] if state.get("data_root") else []
     if state.get("data_root_rel") and run_dir is not None: tried.append(run_dir / state["data_root_rel"])
     tried.append(get_task(cfg.task).dataset_path(cfg))
     for p in tried:
         if (p / "test" / "dataset.json").is_file(): return p
+    if build and cfg.data == "generated": return get_task(cfg.task).prepare(cfg, progress=False)   # deterministic: rebuild it
     raise FileNotFoundError(f"{main}: cannot find its dataset (tried {', '.join(map(str, tried))}); pass data_root= "
                             f"(the folder holding train/ and test/)")
+
+def find_checkpoint(path) -> tuple:
+    "`(main file, run folder or None)` of a checkpoint folder, its main.pt, a run's `final/`, a run folder (newest checkpoint) or an official file."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{path}: no such file or folder; expected {_EXPECTED}")
+    if path.is_dir() and not (path / "main.pt").exists():
+        ck = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        if (ck / "latest.json").exists() or any(ck.glob("step_*/main.pt")):
+            if latest_checkpoint(ck) is None: raise FileNotFoundError(f"{path}: a run folder without a checkpoint; expected {_EXPECTED}")
+            path = latest_checkpoint(ck)
+        elif (path / "final" / "main.pt").is_file(): path = path / "final"      # a study run that kept only its final weights
+        else: raise ValueError(f"{path}: a folder without main.pt or checkpoints/; expected {_EXPECTED}")
+    main = path / "main.pt" if path.is_dir() else path
+    run_dir = (main.parent.parent.parent if main.parent.parent.name == "checkpoints" else
+               main.parent.parent if main.name == "main.pt" and main.parent.name == "final" else None)
+    return main, run_dir
+
+def load_trm_checkpoint(main, run_dir=None, data_root=None, weights: str = "auto", batch_size: int = 256, device="cpu",
+                        build: bool = False) -> tuple:
+    "`(head, cfg, data_root)` of a trm_nb `main.pt`: its config, the model built by `make_model` with its weights (EMA applied unless `weights='model'`)."
+    if weights not in ("auto", "ema", "model"):
+        raise ValueError(f"weights={weights!r}: expected 'auto' (the EMA if the checkpoint has one), 'ema' or 'model' (raw weights)")
+    main = Path(main); state = load_file(main)
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
+    cfg = dataclasses.replace(cfg, pass_ks=tuple(cfg.pass_ks))
+    data_root = Path(data_root) if data_root else _checkpoint_data_root(state, cfg, run_dir, main, build)
+    meta, _ = load_split(data_root, "train")
+    head = make_model(dataclasses.replace(cfg, global_batch_size=batch_size), meta, 1, device)
+    head.model.load_state_dict(state["model"])
+    if weights == "ema" and state.get("ema") is None: raise ValueError(f"{main}: weights='ema' but the checkpoint holds no EMA; use 'model'")
+    if weights != "model" and state.get("ema") is not None:
+        ema = EMA(head.model, cfg.ema_rate); ema.load_state_dict(state["ema"]); ema.copy_to(head.model)
+    return head, cfg, Path(data_root)
 
 def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: str = "auto", N_sup: int | None = None,
                         test_time_halting: bool | None = None, batch_size: int = 256, device=None, out: str | None = None,
@@ -402,34 +439,16 @@ def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: 
     if weights not in ("auto", "ema", "model"):
         raise ValueError(f"weights={weights!r}: expected 'auto' (the EMA if the checkpoint has one), 'ema' or 'model' (raw weights)")
     path = Path(path); device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file or folder; expected {_EXPECTED}")
-    if path.is_dir() and not (path / "main.pt").exists():
-        ck = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        if (ck / "latest.json").exists() or any(ck.glob("step_*/main.pt")):
-            if latest_checkpoint(ck) is None: raise FileNotFoundError(f"{path}: a run folder without a checkpoint; expected {_EXPECTED}")
-            path = latest_checkpoint(ck)
-        else: raise ValueError(f"{path}: a folder without main.pt or checkpoints/; expected {_EXPECTED}")
-    main = path / "main.pt" if path.is_dir() else path
-    run_dir = main.parent.parent.parent if main.parent.parent.name == "checkpoints" else None
+    main, run_dir = find_checkpoint(path)
     if main.name == "main.pt":                                         # trm_nb checkpoint
-        state = load_file(main)
-        names = {f.name for f in dataclasses.fields(TrainConfig)}
-        cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
-        cfg = dataclasses.replace(cfg, pass_ks=tuple(cfg.pass_ks))
-        data_root = Path(data_root) if data_root else _checkpoint_data_root(state, cfg, run_dir, main)
-        meta, _ = load_split(data_root, "train")
-        head = make_model(dataclasses.replace(cfg, global_batch_size=batch_size), meta, 1, device)
-        head.model.load_state_dict(state["model"])
-        if weights == "ema" and state.get("ema") is None: raise ValueError(f"{main}: weights='ema' but the run trained without EMA; use 'model'")
-        if weights != "model" and state.get("ema") is not None:
-            ema = EMA(head.model, cfg.ema_rate); ema.load_state_dict(state["ema"]); ema.copy_to(head.model)
+        head, cfg, data_root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device)
     else:                                                              # official checkpoint + all_config.yaml
         from trm_nb.official import load_official
         if not (main.parent / "all_config.yaml").is_file():
             raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt) and no all_config.yaml beside it; expected {_EXPECTED}")
         if task is None or data_root is None:
             raise ValueError(f"{path}: an official checkpoint needs task= and data_root= (a dataset in the official format)")
-        model, _ = load_official(path, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root,
+        model, _ = load_official(main, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root,
                                  weights=weights)
         head = ACTLossHead(model)
         cfg = TrainConfig(task=get_task(task).name, data="real", pass_ks=tuple(pass_ks))
