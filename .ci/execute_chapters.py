@@ -6,7 +6,7 @@
 
 Cells run as `nbdev_test` runs them: `#| eval: false` cells and cells flagged `slow`, `gpu` or `notest`
 are skipped and keep the outputs they had. Notebooks with `skip_exec` frontmatter are papermill entry
-points: nbs/train.ipynb (its runs go to results/) is left alone; the study notebooks (table*.ipynb) are run
+points: nbs/train.ipynb (its runs go to results/) is left alone; the study notebooks (table*.ipynb, analyses.ipynb) are run
 with papermill at their default scale with `-p train False`, so they only collect the runs committed in
 results/ and rewrite their tables and figures, and their outputs are copied back into nbs/. Pictures are PNG at a small dpi so that
 nbs/ stays small. Each notebook runs in its own process, in its own folder, and stops at the first error."""
@@ -67,7 +67,7 @@ if __name__ == "__main__":
         print(f"every chapter carries outputs ({len(chapters())} notebooks)"); sys.exit(0)
     todo = [Path(a).resolve() for a in args] or chapters()
     for p in todo:
-        if skip_exec(p) and p.name.startswith("table"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p); continue
+        if skip_exec(p) and (p.name.startswith("table") or p.name == "analyses.ipynb"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p); continue
         if skip_exec(p): print(f"skip {p.name} (skip_exec)"); continue
         print(f"execute {p.name}", flush=True)
         r = subprocess.run([sys.executable, __file__, "--run-one", str(p)])

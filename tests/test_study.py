@@ -24,3 +24,20 @@ def test_table_notebook_smoke(table, rows, tmp_path, env):
     if table == 4:   # the paper's LLM rows are quoted, and the maze rows run through torchrun at the paper's scale
         assert "quoted from the paper (chain-of-thought LLM), never run" in csv[-1] + "".join(csv)
         assert "torchrun --standalone --nproc-per-node=4 -m trm_nb.train --task maze" in text
+
+
+def test_analyses_notebook_smoke(tmp_path, env):
+    "The analyses notebook trains the smoke TRM it needs, then writes every table and figure, the scale in each name."
+    out = tmp_path / "a.ipynb"
+    r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / "analyses.ipynb"), str(out), "-p", "scale", "smoke",
+                        "-p", "seeds", "1", "-p", "out_dir", str(tmp_path / "results")], env=env, capture_output=True, text=True,
+                       timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = tmp_path / "results"
+    for t in ("test_time_compute", "halting", "difficulty", "seed_spread"):
+        assert (res / "tables" / f"{t}_smoke.md").read_text().startswith("# ") and (res / "tables" / f"{t}_smoke.csv").exists()
+    figs = {p.name for p in (res / "figures").glob("*.png")}
+    assert {"test_time_compute_smoke.png", "halting_smoke.png"} <= figs and any(f.startswith("figure6_") for f in figs)
+    tt = (res / "tables" / "test_time_compute_smoke.csv").read_text().splitlines()
+    assert len(tt) == 1 + 4 * 2                                      # 4 multipliers x halting off / on
+    assert (res / "study" / "smoke" / "sudoku" / "TRM-MLP-seed0" / "final" / "main.pt").exists()
