@@ -56,7 +56,8 @@ RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "
 def same_run(recorded: dict, cfg: TrainConfig) -> bool:
     "Does a run recorded with config dict `recorded` compute what `cfg` asks for?"
     want = json.loads(json.dumps(asdict(cfg), default=list))
-    return all(recorded.get(k) == v for k, v in want.items() if k not in RUN_CONTROL)
+    dflt = json.loads(json.dumps(asdict(TrainConfig()), default=list))     # a field recorded before it existed: its default
+    return all(recorded.get(k, dflt[k]) == v for k, v in want.items() if k not in RUN_CONTROL)
 
 def run_status(cfg: TrainConfig) -> str:
     "'finished', 'partial' (a checkpoint to resume from), 'stale' (a run of another config) or 'todo'."
