@@ -312,7 +312,8 @@ class ArcTask(Task):
 
 _ARC_SMALL = SMALL | ATT
 # overrides of the `cpu` preset for CPU studies of ARC on a 10x10 canvas (ARC-AGI-1: 178 training + 77 evaluation tasks fit):
-# every fitting task, 8 augmentations, a 64-wide TRM-Att with one puzzle-embedding token; builds in ~1 s
+# every fitting task, 8 augmentations, a 64-wide TRM-Att with one puzzle-embedding token: 9603 train examples, 792 test rows,
+# built in ~2 s; 30 steps plus the final evaluation took 20 s on 2 cores shared with another run (accuracy not tuned)
 ARC_CPU_CANVAS = dict(arc_canvas=10, arc_max_tasks=None, num_aug=8, puzzle_emb_len=1, global_batch_size=32, max_steps=2000,
                       lr_warmup_steps=100, eval_interval=None)
 def _arc(name, title, dataset, test_set):
