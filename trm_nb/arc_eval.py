@@ -8,12 +8,13 @@ import json, math, os, re
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from .arc import crop_prediction, parse_aug_name, inverse_augment, ArcDataError, SEQ_LEN
+from .arc import crop_prediction, parse_aug_name, inverse_augment, canvas_of, ArcDataError, SEQ_LEN
 from .data import load_split, atomic_write_text
 
 # %% auto #0
-__all__ = ['FIELDS_NEEDED', 'arc_test_index', 'halt_probability', 'arc_votes', 'score_votes', 'arc_scores', 'load_eval_npz',
-           'eval_npz_paths', 'run_evals', 'submission', 'write_submission', 'run_arc_scores']
+__all__ = ['FIELDS_NEEDED', 'PUZZLE_ID_MODES', 'arc_test_index', 'halt_probability', 'arc_votes', 'score_votes', 'arc_scores',
+           'load_eval_npz', 'eval_npz_paths', 'run_evals', 'submission', 'write_submission', 'run_arc_scores',
+           'pass_at_k_by_copies', 'with_puzzle_ids']
 
 # %% ../nbs/24_arc_eval.ipynb #f10605cb
 def _mtime(p: Path) -> float:
@@ -21,7 +22,7 @@ def _mtime(p: Path) -> float:
     return p.stat().st_mtime_ns
 
 def arc_test_index(data_root, verify_inputs: bool = True) -> dict:
-    "Per test set and example row: original task id, test-input index and augmentation; plus `test_puzzles`."
+    "Per test set and example row: original task id, test-input index, augmentation and copy number; plus `test_puzzles` and the canvas."
     root = Path(data_root).resolve()
     key = tuple(_mtime(root / f) for f in ("identifiers.json", "test_puzzles.json", "test/dataset.json"))
     return _arc_test_index(str(root), key, verify_inputs)
@@ -31,12 +32,14 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
     root = Path(root)
     names = json.loads((root / "identifiers.json").read_text())
     tp = json.loads((root / "test_puzzles.json").read_text())
-    _, data = load_split(root, "test")
+    meta, data = load_split(root, "test")
+    try: canvas = canvas_of(meta.seq_len)
+    except ValueError as e: raise ArcDataError(f"{root}/test/dataset.json: {e}") from None
     sets, inputs = {}, {}
     for s, d in data.items():
         pid, pidx = np.asarray(d["puzzle_identifiers"]), np.asarray(d["puzzle_indices"])
         n = int(pidx[-1])
-        task, tidx, spec = np.empty(n, object), np.zeros(n, np.int64), [None] * n
+        task, tidx, spec, copy, seen = np.empty(n, object), np.zeros(n, np.int64), [None] * n, np.zeros(n, np.int64), {}
         for p, ident in enumerate(pid):
             if not 0 <= ident < len(names):
                 raise ArcDataError(f"{root}/test/{s}__puzzle_identifiers.npy: puzzle {p} has identifier {ident}, "
@@ -48,18 +51,19 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
             if hi - lo != len(tp[t]["test"]):
                 raise ArcDataError(f"{root}/test: puzzle {p} ({names[ident]!r}) has {hi - lo} examples but task {t!r} "
                                    f"has {len(tp[t]['test'])} test inputs in test_puzzles.json")
-            task[lo:hi], tidx[lo:hi] = t, np.arange(hi - lo)
+            task[lo:hi], tidx[lo:hi], copy[lo:hi] = t, np.arange(hi - lo), seen.get(t, 0)
+            seen[t] = seen.get(t, 0) + 1
             for r in range(lo, hi): spec[r] = sp
             if verify_inputs:
                 for j, r in enumerate(range(lo, hi)):
-                    g = crop_prediction(d["inputs"][r])
+                    g = crop_prediction(d["inputs"][r], canvas)
                     want = inputs.get((t, j))
                     if want is None: want = inputs[(t, j)] = np.asarray(tp[t]["test"][j]["input"], np.uint8)
                     if g is None or not np.array_equal(inverse_augment(g, sp), want):
                         raise ArcDataError(f"{root}/test/{s}__inputs.npy row {r} ({names[ident]!r}): un-augmented input is not "
                                            f"test input {j} of task {t!r} in test_puzzles.json (dataset and test_puzzles.json disagree)")
-        sets[s] = dict(task=task, test_index=tidx, spec=spec)
-    return dict(test_puzzles=tp, sets=sets)
+        sets[s] = dict(task=task, test_index=tidx, spec=spec, copy=copy, n_copies=seen)
+    return dict(test_puzzles=tp, sets=sets, canvas=canvas, seq_len=meta.seq_len)
 
 # %% ../nbs/24_arc_eval.ipynb #f038209a
 FIELDS_NEEDED = ("index", "preds", "q_halt")
@@ -86,13 +90,14 @@ def _pred_list(pred, pooled: bool) -> list:
                         "ensemble, as the official evaluator), or score each one separately")
     return preds
 
-def _check_pred(p: dict, set_name: str, n_rows: int, which: int):
+def _check_pred(p: dict, set_name: str, n_rows: int, which: int, seq_len: int = SEQ_LEN):
     where = f"prediction dict {which}, set {set_name!r}"
     missing = [f for f in FIELDS_NEEDED if f not in p]
     if missing: raise KeyError(f"{where} lacks {missing} (fields of trm_nb.evaluate.predict: index, preds, q_halt)")
     idx, preds, q = np.asarray(p["index"]), np.asarray(p["preds"]), np.asarray(p["q_halt"])
-    if len(idx) == len(preds) == len(q) == 0: return idx.astype(np.int64), np.zeros((0, SEQ_LEN), np.uint8), q   # an empty set
-    if preds.ndim != 2 or preds.shape[1] != SEQ_LEN: raise ValueError(f"{where}: preds has shape {preds.shape}, expected [N, {SEQ_LEN}]")
+    if len(idx) == len(preds) == len(q) == 0: return idx.astype(np.int64), np.zeros((0, seq_len), np.uint8), q   # an empty set
+    if preds.ndim != 2 or preds.shape[1] != seq_len:
+        raise ValueError(f"{where}: preds has shape {preds.shape}, expected [N, {seq_len}] (the dataset's canvas, {canvas_of(seq_len)}x{canvas_of(seq_len)})")
     if not (len(idx) == len(preds) == len(q)): raise ValueError(f"{where}: index, preds, q_halt have lengths {len(idx)}, {len(preds)}, {len(q)}")
     bad = (idx < 0) | (idx >= n_rows)
     if bad.any(): raise IndexError(f"{where}: index {int(idx[bad][0])} is outside the test set's {n_rows} rows")
@@ -104,9 +109,9 @@ def _votes_of(p: dict, which: int, ix: dict, data_root, drop_empty: bool, device
     for s, sp in p.items():
         if s not in ix["sets"]: raise KeyError(f"prediction dict {which}: set {s!r} is not in {data_root}/test (sets {list(ix['sets'])})")
         rows = ix["sets"][s]
-        idx, preds, q = _check_pred(sp, s, len(rows["task"]), which)
+        idx, preds, q = _check_pred(sp, s, len(rows["task"]), which, ix["seq_len"])
         for r, tokens, prob in zip(idx.tolist(), preds, halt_probability(q, device)):
-            g = crop_prediction(tokens)
+            g = crop_prediction(tokens, ix["canvas"])
             if g is None:
                 if drop_empty: continue               # deviation, on request only
                 g = np.zeros((0, 0), np.uint8)        # official: the empty crop is a 0x0 candidate
@@ -257,3 +262,59 @@ def run_arc_scores(eval_dir, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: boo
         res["per_checkpoint_scores" if pooled else "pooled_scores"] = other
     if submission_path is not None: write_submission(votes, submission_path, attempts)
     return res
+
+# %% ../nbs/24_arc_eval.ipynb #c9b0e002
+def _copy_keys(ix: dict, order: str, seed: int) -> dict:
+    "Per test set, per row: the rank of its copy in the voting order (a copy votes when its rank < m)."
+    if order == "first": return {s: rows["copy"] for s, rows in ix["sets"].items()}
+    rng, keys = np.random.default_rng(seed), {}
+    for s, rows in ix["sets"].items():
+        pos = {t: np.argsort(rng.permutation(n)) for t, n in rows["n_copies"].items()}   # copy -> its place in the draw
+        keys[s] = np.array([pos[t][c] for t, c in zip(rows["task"], rows["copy"])], np.int64)
+    return keys
+
+def pass_at_k_by_copies(pred, data_root, copies=(1, 2, 8, 32, 128, 512, None), ks=(1, 2), seed: int = 0, order: str = "first",
+                        pooled: bool | None = None, upto_step: int | None = None, *, drop_empty: bool = False, world_size: int = 1,
+                        batch_size: int | None = None, device=None) -> list:
+    "pass@k when only m copies of each task vote, for each m in `copies` (None: all); one row per m."
+    if order not in ("first", "random"): raise ValueError(f"order={order!r}: expected 'first' or 'random'")
+    bad = [m for m in copies if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1)]
+    if bad or not len(copies): raise ValueError(f"copies={copies!r}: expected integers >= 1 or None (every copy)")
+    ws = world_size
+    if isinstance(pred, (str, os.PathLike)):           # a run's eval/ folder, voted as run_arc_scores does
+        evals = run_evals(pred, upto_step)
+        pooled = True if pooled is None else pooled
+        preds = [p for _, p in evals] if pooled else [evals[-1][1]]
+        ws = world_size if pooled else 1
+    else: preds = _pred_list(pred, bool(pooled))       # one dict, or a list with pooled=True, voted as arc_votes does
+    ix = arc_test_index(data_root)
+    tagged = [[(s, v) for s in p for v in _votes_of({s: p[s]}, w, ix, data_root, drop_empty, device)] for w, p in enumerate(preds)]
+    keys, tp = _copy_keys(ix, order, seed), ix["test_puzzles"]
+    n_cop = {t: sum(rows["n_copies"].get(t, 0) for rows in ix["sets"].values()) for t in tp}
+    out = []
+    for m in copies:
+        lim = np.inf if m is None else m
+        lists = [[v for s, v in tl if keys[s][v[3]] < lim] for tl in tagged]
+        votes = _tally(_in_official_order(lists, ws, batch_size), _all_inputs(ix))
+        used = [min(lim, n_cop[t]) for t, task in tp.items() for _ in task["test"]]
+        out.append(dict(copies="all" if m is None else int(m), order=order, seed=seed if order == "random" else None,
+                        mean_copies=float(np.mean(used)) if used else 0.0, n_prediction_sets=len(preds)) | score_votes(votes, tp, ks))
+    return out
+
+# %% ../nbs/24_arc_eval.ipynb #c9b0e008
+PUZZLE_ID_MODES = ("keep", "blank", "random")
+
+def with_puzzle_ids(data: dict, mode: str, num_identifiers: int, seed: int = 0) -> dict:
+    "A copy of a split's `{set: arrays}` with puzzle identifiers kept, all blank (0), or each a seeded random one in 1..num_identifiers-1; other arrays shared."
+    if mode not in PUZZLE_ID_MODES: raise ValueError(f"mode={mode!r}: expected one of {list(PUZZLE_ID_MODES)}")
+    if mode == "random" and num_identifiers < 2:
+        raise ValueError(f"num_identifiers={num_identifiers}: mode='random' needs at least one identifier besides the blank 0")
+    rng, out = np.random.default_rng(seed), {}
+    for s, d in data.items():
+        if "puzzle_identifiers" not in d: raise KeyError(f"set {s!r} has no puzzle_identifiers (a split from trm_nb.data.load_split)")
+        pid = np.asarray(d["puzzle_identifiers"])
+        if mode == "keep": new = pid.copy()
+        elif mode == "blank": new = np.zeros_like(pid)
+        else: new = rng.integers(1, num_identifiers, size=pid.shape).astype(pid.dtype)
+        out[s] = {**d, "puzzle_identifiers": new}
+    return out

@@ -43,6 +43,7 @@ class TrainConfig:
     gen_min_blanks: int = 40              # generated sudoku: blanks per puzzle, range
     gen_max_blanks: int = 60
     arc_max_tasks: int | None = None      # ARC: keep only this many tasks per subset (small runs)
+    arc_canvas: int = 30                  # ARC: canvas side (30: official); smaller keeps the tasks whose grids all fit, seq_len = side^2
     # --- model (trm_nb.model.TRMConfig)
     d: int = 512                          # hidden_size
     expansion: float = 4.0
@@ -115,6 +116,7 @@ _POS, _NONNEG = (lambda v: v >= 1, ">= 1"), (lambda v: v >= 0, ">= 0")
 _UNIT, _BETA = (lambda v: 0 <= v <= 1, "in [0, 1]"), (lambda v: 0 <= v < 1, "in [0, 1)")
 RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG, gen_size=(lambda v: v >= 2, ">= 2"),
               gen_train=_POS, gen_test=_POS, gen_min_blanks=_NONNEG, gen_max_blanks=_NONNEG, arc_max_tasks=_POS,
+              arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"),
               d=_POS, expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
               halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
               lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
