@@ -3,7 +3,7 @@ import json, subprocess, sys
 import pytest
 from conftest import ROOT
 
-@pytest.mark.parametrize("table,rows", [(1, 9), (2, 3), (3, 14), (4, 14)])
+@pytest.mark.parametrize("table,rows", [(1, 9), (2, 3), (3, 14), (4, 14), (5, 20)])
 def test_table_notebook_smoke(table, rows, tmp_path, env):
     out = tmp_path / f"t{table}.ipynb"
     r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / f"table{table}.ipynb"), str(out), "-p", "scale", "smoke",
@@ -17,10 +17,10 @@ def test_table_notebook_smoke(table, rows, tmp_path, env):
     runs = list((res / "study" / "smoke").glob("*/*/run.json"))
     assert runs and all(json.loads(p.read_text())["status"] == "finished" for p in runs)
     tasks = {p.parent.parent.name for p in runs}
-    assert tasks == ({"sudoku", "maze"} if table == 4 else {"sudoku"})
+    assert tasks == {4: {"sudoku", "maze"}, 5: {"arc1", "arc2"}}.get(table, {"sudoku"})
     assert not list((res / "study").rglob("checkpoints"))                 # finished runs keep no checkpoints
     text = out.read_text()
-    assert "python -m trm_nb.train --task sudoku --preset paper" in text and "Our order" in text
+    assert f"--task {'arc1' if table == 5 else 'sudoku'} --preset paper" in text and "Our order" in text
     if table == 4:   # the paper's LLM rows are quoted, and the maze rows run through torchrun at the paper's scale
         assert "quoted from the paper (chain-of-thought LLM), never run" in csv[-1] + "".join(csv)
         assert "torchrun --standalone --nproc-per-node=4 -m trm_nb.train --task maze" in text

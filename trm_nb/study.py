@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .config import TrainConfig, resolve_config, trm_config
-from .tasks import get_task, paper_tables
+from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
 
 # %% auto #0
@@ -60,11 +60,14 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
                            log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
             # PROVISIONAL, not yet measured: the paper's maze T = 3, n = 4 and N_sup = 16 on the 6x6 mazes of the maze `cpu` preset
             # (which reaches 16.5% exact with T = n = 2 in 5000 steps); to be designed by measurement before any cpu maze run.
-            "maze": dict(T=3, n=4, N_sup=16, max_steps=1500, log_every=50)},
+            "maze": dict(T=3, n=4, N_sup=16, max_steps=1500, log_every=50),
+            # PROVISIONAL, not yet measured: ARC on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC), see ARC_CPU_CANVAS
+            "arc1": dict(ARC_CPU_CANVAS, log_every=50)},
     "paper": {t: {} for t in STUDY_TASKS},
 }
 SCALE_GAPS = {("cpu", "maze"): "the cpu maze setting is not designed yet (STUDY_SCALES note)",
-              ("cpu", "arc1"): "no cpu ARC setting yet", ("cpu", "arc2"): "no cpu ARC setting yet"}
+              ("cpu", "arc1"): "the small-canvas ARC setting (10x10) is not measured yet (STUDY_SCALES note)",
+              ("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10x10 canvas (4 fit 12x12): no small ARC-AGI-2 setting"}
 RUNNABLE = {("cpu", "sudoku")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
 
 # %% ../nbs/40_study.ipynb #bd1ea249
