@@ -15,11 +15,11 @@ from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME',
-           'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes',
-           'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table',
-           'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings',
-           'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES',
+           'PAPER_RUNTIME', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all',
+           'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table',
+           'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau',
+           'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -188,6 +188,9 @@ def reproductions(table: int | None = None) -> list:
 def _fmt(x, pct=True):
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else (f"{100 * x:.1f}" if pct else f"{x}")
 
+TABLE_COLUMNS = ["row", "dataset", "paper", "others", "ours (mean)", "sd", "seeds", "95% CI", "scale", "params", "depth", "fwd passes",
+                 "hardware", "wall time / run", "to run"]
+
 def _gap(scale: str, dataset: str) -> str:
     "Why no run of `dataset` exists at `scale`."
     task = next((t for t in STUDY_TASKS if get_task(t).dataset == dataset), None)
@@ -226,7 +229,7 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
                     "hardware": done[0]["hardware"] if done else "",
                     "wall time / run": f"{np.mean([x['wall_time_s'] for x in done]) / 60:.1f} min" if done else "",
                     "to run": "" if len(done) == len(mine) else (command(mine[0][0]) if command else "not run")})
-    return pd.DataFrame(out).fillna("")
+    return pd.DataFrame(out, columns=TABLE_COLUMNS).fillna("")
 
 # %% ../nbs/40_study.ipynb #47f9b7a0
 def markdown_table(df) -> str:
