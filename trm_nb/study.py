@@ -16,10 +16,10 @@ from .runs import run_dir_of
 
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES',
-           'PAPER_RUNTIME', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all',
-           'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table',
+           'PAPER_RUNTIME', 'FIGURE_SOURCES', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final',
+           'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table',
            'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau',
-           'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown']
+           'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'figures_markdown']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -424,3 +424,19 @@ def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("pape
             row = r["variant"] + (f" ({r['dataset']})" if t >= 4 else "")
             lines.append(f"| {t} | {row} | {paper} | " + " | ".join(cells) + f" | [table{t}](nbs/table{t}.ipynb) |")
     return "\n".join(lines)
+
+# %% ../nbs/40_study.ipynb #figlinks1
+FIGURE_SOURCES = {"table": "the table notebooks", "test_time_compute": "analyses", "halting": "analyses", "figure6": "analyses"}
+
+def figures_markdown(results_dir="results", link_root="results") -> str:
+    "A markdown list of the figures in `<results_dir>/figures`, grouped by the scale their name ends with, linked under `link_root`."
+    figs = sorted(Path(results_dir, "figures").glob("*_*.png"))
+    if not figs: return "No figure has been drawn yet."
+    by_scale = {}
+    for f in figs: by_scale.setdefault(f.stem.rsplit("_", 1)[1], []).append(f)
+    lines = []
+    for scale in sorted(by_scale, key=lambda s: (s != "paper", s != "cpu", s)):
+        links = ", ".join(f"[{f.stem.rsplit('_', 1)[0].replace('_', ' ')}]({link_root}/figures/{f.name})" for f in by_scale[scale])
+        lines.append(f"- **{scale} scale**: {links}")
+    return "\n".join(lines)
+
