@@ -34,10 +34,13 @@ def test_analyses_notebook_smoke(tmp_path, env):
                        timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     res = tmp_path / "results"
-    for t in ("test_time_compute", "halting", "difficulty", "seed_spread"):
+    for t in ("test_time_compute", "halting", "difficulty", "seed_spread", "voting", "puzzle_embedding"):
         assert (res / "tables" / f"{t}_smoke.md").read_text().startswith("# ") and (res / "tables" / f"{t}_smoke.csv").exists()
     figs = {p.name for p in (res / "figures").glob("*.png")}
     assert {"test_time_compute_smoke.png", "halting_smoke.png"} <= figs and any(f.startswith("figure6_") for f in figs)
     tt = (res / "tables" / "test_time_compute_smoke.csv").read_text().splitlines()
     assert len(tt) == 1 + 4 * 2                                      # 4 multipliers x halting off / on
     assert (res / "study" / "smoke" / "sudoku" / "TRM-MLP-seed0" / "final" / "main.pt").exists()
+    vote = (res / "tables" / "voting_smoke.csv").read_text().splitlines()
+    assert vote[0].startswith("copies,") and vote[-1].startswith("all,") and len(vote) == 1 + 5
+    assert [l.split(",")[0] for l in (res / "tables" / "puzzle_embedding_smoke.csv").read_text().splitlines()[1:]] == ["keep", "blank", "random"]
