@@ -336,6 +336,10 @@ def findings(df) -> str:
     ci = [tuple(map(float, c.split("-"))) for c in ours["95% CI"]]
     over = [f"{a} / {b}" for (a, (lo_a, _)), (b, (_, hi_b)) in zip(zip(ours["row"], ci), zip(list(ours["row"])[1:], ci[1:])) if hi_b >= lo_a]
     lines.append("- **Overlapping 95% intervals** (not told apart by these runs): " + ("; ".join(over) if over else "none"))
+    counts = sorted({len(str(x).split(" (")[0].split()) for x in have.get("seeds", [])})
+    if len(counts) > 1:
+        lines.append(f"- **Unequal seeds**: rows have {counts[0]} to {counts[-1]} finished seeds; until every row has the same seeds, "
+                     "a mean over more seeds is not comparable with one over fewer.")
     if len(have) < len(df): lines.append(f"- {len(df) - len(have)} of {len(df)} rows have not run at this scale yet.")
     return "\n".join(lines)
 
