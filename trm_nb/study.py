@@ -16,10 +16,11 @@ from .runs import run_dir_of
 
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES',
-           'PAPER_RUNTIME', 'FIGURE_SOURCES', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final',
-           'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table',
-           'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau',
-           'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'figures_markdown']
+           'PAPER_RUNTIME', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one',
+           'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table',
+           'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan',
+           'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'figures_markdown',
+           'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -55,8 +56,9 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
     "smoke": {t: {} for t in STUDY_TASKS},
     # Sudoku, by measurement (generated 9x9, d=64, batch 32): pilots gave 0.4% (TRM, 40-50 blanks) and 0.8% / 2.0% (TRM / T=2 n=2,
     # 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at 30-40 blanks: both ends tell the variants apart
-    # poorly. 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
-    "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
+    # poorly. lr, lr_min_ratio and compile are pinned to the `cpu` preset values the runs were made with (the preset has
+    # since moved to a faster recipe). 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
+    "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, lr=1e-3, lr_min_ratio=1.0, compile=False, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
                            log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
             # PROVISIONAL, not yet measured: the paper's maze T = 3, n = 4 and N_sup = 16 on the 6x6 mazes of the maze `cpu` preset
             # (which reaches 16.5% exact with T = n = 2 in 5000 steps); to be designed by measurement before any cpu maze run.
@@ -444,3 +446,65 @@ def figures_markdown(results_dir="results", link_root="results") -> str:
         lines.append(f"- **{scale} scale**: {links}")
     return "\n".join(lines)
 
+
+# %% ../nbs/40_study.ipynb #bcd9f7ac
+PSEUDOCODE = {   # figure -> (caption, [(the listing's step, the trm_nb function that implements it, note)])
+    2: ("HRM", [
+        ("hrm(z, x, n=2, T=2): nT-1 no-grad steps of L_net (H_net every T), then 1 with grad",
+         "trm_nb.variants.one_step_grad_recursion", "HRM.deep_recursion"),
+        ("L_net, H_net: two separate 4-layer networks", "trm_nb.variants.SeparateNets", "HRM subclasses it"),
+        ("ACT_halt: 0.5 * BCE(q[0], y_hat == y_true)", "trm_nb.losses.ACTLossHead.forward", "q_weight = 0.5"),
+        ("ACT_continue: Q-learning target from an extra forward pass", "trm_nb.model.TRM.forward",
+         "target_q_continue when no_ACT_continue=False (the 'w/ ACT' row)"),
+        ("halt if q[0] > q[1]", "trm_nb.model.TRM.act_halt", "q_halt > 0 for TRM"),
+        ("deep supervision: z carried and detached, one optimiser step per supervision step",
+         "trm_nb.train.Trainer.train_step", "the carry holds (y, z, step, halted) per batch slot"),
+    ]),
+    3: ("TRM", [
+        ("latent_recursion: n times z = net(x, y, z), then y = net(y, z)", "trm_nb.model.TRM.latent_recursion", ""),
+        ("net(x, y, z) / net(y, z): one network; x present or absent", "trm_nb.model.TRM.z_update", "and TRM.y_update"),
+        ("deep_recursion: T-1 latent recursions without grad, 1 with", "trm_nb.model.TRM.deep_recursion", ""),
+        ("x = input_embedding(x_input)", "trm_nb.model.TRM.embed_input", "puzzle embedding prepended"),
+        ("output_head(y), Q_head(y)", "trm_nb.model.TRM.heads", "q read at position 0"),
+        ("softmax_cross_entropy(y_hat, y_true)", "trm_nb.losses.stablemax_cross_entropy",
+         "the official code's stablemax (softmax_cross_entropy also offered)"),
+        ("binary_cross_entropy(q_hat, y_hat == y_true)", "trm_nb.losses.ACTLossHead.forward", ""),
+        ("for step in range(N_sup): ... opt.step()", "trm_nb.train.Trainer.train_step", ""),
+        ("if q_hat > 0: break  (early stopping)", "trm_nb.model.TRM.act_halt", "training only; evaluation runs N_sup steps"),
+    ]),
+    4: ("TRM with a single feature (Table 2, 'single z')", [
+        ("z = net(x, z) n times, then z = net(z); the answer is read from z", "trm_nb.variants.SingleZ.latent_recursion", ""),
+    ]),
+    5: ("TRM with multi-scale features (Table 2, 'multi-scale z')", [
+        ("z_i = net(x, y, sum of z) for i = 1..n; y = net(y, sum of z)", "trm_nb.variants.MultiScaleZ.latent_recursion", ""),
+        ("carry n latent features across supervision steps", "trm_nb.variants.MultiScaleZ.initial_carry",
+         "and MultiScaleZ.reset_carry"),
+    ]),
+}
+
+def resolve(name: str):
+    "The object a dotted name `package.module.Class.attr` points to (ImportError / AttributeError if it does not exist)."
+    import importlib
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try: obj = importlib.import_module(".".join(parts[:i])); break
+        except ModuleNotFoundError:
+            if i == 1: raise
+    for p in parts[i:]: obj = getattr(obj, p)
+    return obj
+
+def pseudocode_table(figures=PSEUDOCODE):
+    "One row per step of Figures 2-5: figure, listing step, trm_nb function, where it is defined (file:line), note."
+    import inspect, pandas as pd
+    root = Path(resolve("trm_nb").__file__).parent.parent
+    rows = []
+    for fig, (caption, steps) in figures.items():
+        for step, name, note in steps:
+            obj = resolve(name)
+            if not callable(obj): raise TypeError(f"Figure {fig}: {name} is not a function or class")
+            fn = inspect.unwrap(obj)
+            src = Path(inspect.getsourcefile(fn)).resolve()
+            where = f"{src.relative_to(root) if src.is_relative_to(root) else src.name}:{inspect.getsourcelines(fn)[1]}"
+            rows.append({"figure": f"Figure {fig} ({caption})", "listing": step, "trm_nb": name.removeprefix("trm_nb."),
+                         "defined at": where, "note": note})
+    return pd.DataFrame(rows)
