@@ -18,11 +18,12 @@ from .tasks import get_task
 from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
 
 # %% auto #0
-__all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'DEFAULT_CASES', 'block_flops', 'block_params',
-           'dense_params', 'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config', 'recipe_cost',
-           'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split',
-           'baseline_eval', 'time_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'provenance', 'results_table',
-           'write_results', 'parse_args', 'main']
+__all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'DEFAULT_RUN_BEFORE', 'DEFAULT_CASES', 'block_flops',
+           'block_params', 'dense_params', 'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config',
+           'recipe_cost', 'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal',
+           'synthetic_split', 'baseline_eval', 'time_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe',
+           'provenance', 'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
+           'parse_args', 'main']
 
 # %% ../nbs/30_bench.ipynb #16bbe9ba
 def block_flops(cfg: TRMConfig, B: int) -> int:
@@ -218,7 +219,7 @@ class BaselineStep:
 
 # %% ../nbs/30_bench.ipynb #0c7c1b48
 TOLERANCE = dict(float32=dict(loss_rtol=1e-4, param_atol=1e-5), bfloat16=dict(loss_rtol=2e-2, param_atol=None),
-                 float16=dict(loss_rtol=2e-2, param_atol=None))
+                 float16=dict(loss_rtol=2e-2, param_atol=None), compiled=dict(loss_rtol=1e-4, param_atol=1e-4))
 
 def _step_loss(tr_or_base, batch):
     "Run one step and return its loss sum (lm + 0.5 q) from the metrics, on the host."
@@ -229,7 +230,8 @@ def _step_loss(tr_or_base, batch):
 
 def check_equal(tr, base: BaselineStep, batches: list, dtype: str | None = None) -> dict:
     "Run `batches` through both (from equal states); return the largest differences and whether they are in tolerance."
-    tol = TOLERANCE[dtype or str(tr.model.config.forward_dtype)]
+    dtype = dtype or str(tr.model.config.forward_dtype)
+    tol = TOLERANCE["compiled" if dtype == "float32" and tr.cfg.compile else dtype]
     lt = [_step_loss(tr, b) for b in batches]; lb = [_step_loss(base, b) for b in batches]
     loss_rel = max(abs(a - b) / max(abs(b), 1e-12) for a, b in zip(lt, lb))
     res = dict(loss_rel_diff=loss_rel, loss_rtol=tol["loss_rtol"], steps=len(batches))
@@ -303,6 +305,7 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
     ov = {k: v for k, v in (SMALL if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
     cfg = resolve_config(task, preset, variant, overrides=ov, has_gpu=torch.device(device).type == "cuda")
+    if "compile" not in ov: cfg = cfg.replace(compile=False)      # both paths eager unless asked: compiling is a `fast` change
     fcfg = cfg.replace(**(fast or {}))
     mcfg, fmcfg = model_config(cfg, device), model_config(fcfg, device)
     B = cfg.global_batch_size
@@ -360,13 +363,24 @@ def cpu_flags() -> list:
     except (OSError, StopIteration): return []
     return sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx512f", "avx2")))
 
+def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20) -> dict:
+    "GFLOP/s of one (m x k) @ (k x n) product per CPU dtype, in the threads torch uses now: does bfloat16 pay on this CPU?"
+    out = {}
+    for dt in (torch.float32, torch.bfloat16):
+        a, b = torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt)
+        for _ in range(3): a @ b
+        t = time.perf_counter()
+        for _ in range(reps): a @ b
+        out[str(dt).removeprefix("torch.")] = 2 * m * k * n * reps / (time.perf_counter() - t) / 1e9
+    return out
+
 def provenance(argv=None) -> dict:
     "Where and how the benchmark ran."
     return dict(command=" ".join(argv if argv is not None else sys.argv), time=time.strftime("%Y-%m-%d %H:%M:%S"),
                 git=git_commit(Path(trm_nb.__file__).parent), environment=environment_info(), cpu_model=cpu_model(), cpu_flags=cpu_flags(),
                 peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                 peak_bf16_tflops={k: v / 1e12 for k, v in PEAK_BF16.items()},
-                tolerance=TOLERANCE, note="ratios are measured in one process; absolute times on a shared machine are noisy")
+                cpu_gemm_gflops=gemm_probe(), tolerance=TOLERANCE, note="ratios are measured in one process; absolute times on a shared machine are noisy")
 
 def _fmt(x, nd=3):
     if x is None: return "-"
@@ -402,6 +416,105 @@ def write_results(rows: list, out="results/bench", name="bench", argv=None, extr
     _atomic_write(out / f"{name}.md", "\n".join(md) + "\n")
     return out / f"{name}.json"
 
+# %% ../nbs/30_bench.ipynb #9d802480
+DEFAULT_RUN_BEFORE = dict(gpus=0, overrides=dict(lr=1e-3, lr_min_ratio=1.0, max_steps=3000, compile=False))  # the first cpu recipe
+
+def collapse_progress(nb_path):
+    "Rewrite a notebook so every stream output keeps only the last state of its carriage-return progress lines."
+    nb = json.loads(Path(nb_path).read_text())
+    for c in nb["cells"]:
+        outs = []
+        for o in c.get("outputs", []):          # consecutive pieces of one stream are one text (a kernel's bar arrives in pieces)
+            if o.get("output_type") == "stream" and outs and outs[-1].get("output_type") == "stream" and outs[-1]["name"] == o["name"]:
+                outs[-1]["text"] = "".join(outs[-1]["text"]) + "".join(o["text"])
+            else: outs.append(o)
+        for o in outs:
+            if o.get("output_type") == "stream":
+                text = "".join(o["text"])
+                o["text"] = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+        if "outputs" in c: c["outputs"] = outs
+    Path(nb_path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+def _run_summary(run_dir: Path) -> dict:
+    r = json.loads((run_dir / "run.json").read_text()); c, m = r["config"], r["final_metrics"]["all"]
+    return dict(run=str(run_dir.relative_to(Path(trm_nb.__file__).resolve().parent.parent)), exact_accuracy=m["exact_accuracy"], token_accuracy=m["token_accuracy"], steps=r["steps"],
+                train_wall_s=r["wall_time_s"], processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
+                lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"])
+
+def default_run(out="results/bench", name="default-run", seed: int = 0, before: dict = DEFAULT_RUN_BEFORE,
+                after: dict | None = None, papermill_args=()) -> dict:
+    "Run the default notebook with the `before` parameters, then with `after` (today's defaults); write the comparison."
+    import shutil, subprocess
+    root = Path(trm_nb.__file__).resolve().parent.parent
+    nb = root / "nbs" / "train.ipynb"
+    if not nb.exists(): raise FileNotFoundError(f"default_run needs the repository's {nb} (an editable install of trm_nb)")
+    base = Path(out).resolve() / name
+    data_dir = str(root / "data")
+    cfgs = {k: resolve_config("sudoku", None, None, dict((p or {}).get("overrides", {}), seed=seed, data_dir=data_dir), has_gpu=False)
+            for k, p in (("before", before), ("after", after))}
+    task = get_task("sudoku")
+    if len({str(task.dataset_path(c)) for c in cfgs.values()}) != 1: raise ValueError("default_run: before and after must use the same data")
+    task.prepare(cfgs["after"])                                 # built once, before any timing
+    rows = []
+    for label, params in (("before", before), ("after", after or {})):
+        run_out = base / label
+        if run_out.exists(): shutil.rmtree(run_out)
+        run_out.mkdir(parents=True)
+        ov = dict(params.get("overrides", {}), data_dir=data_dir)
+        args = [sys.executable, "-m", "papermill", str(nb), str(base / f"{label}.ipynb"), "-p", "seed", str(seed),
+                "-p", "out_dir", str(run_out), "-p", "overrides", json.dumps(ov), *papermill_args]
+        if "gpus" in params: args += ["-p", "gpus", str(params["gpus"])]
+        print(f"== {label}: {' '.join(args[2:])}", flush=True)
+        t = time.perf_counter(); subprocess.run(args, check=True, cwd=root); wall = time.perf_counter() - t
+        collapse_progress(base / f"{label}.ipynb")
+        run_dir = next(run_out.glob("sudoku/*/run.json")).parent
+        rows.append(dict(which=label, notebook_wall_s=wall, **_run_summary(run_dir)))
+    b, a = rows
+    res = dict(rows=rows, speedup=b["notebook_wall_s"] / a["notebook_wall_s"], accuracy_change=a["exact_accuracy"] - b["exact_accuracy"])
+    res["target_met"] = bool(res["speedup"] >= 2 and res["accuracy_change"] >= -0.01)
+    prov = provenance(["python -m trm_nb.bench --default-run"])
+    _atomic_write(base.parent / f"{name}.json", json.dumps(dict(provenance=prov, **res), indent=1, default=str))
+    cols = ["which", "notebook_wall_s", "train_wall_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
+    md = [f"# The default run, before and after (`python -m trm_nb.bench --default-run`)", "",
+          f"{prov['cpu_model']}, {os.cpu_count()} cores; torch {prov['environment']['torch']}; commit "
+          f"{str(prov['git']['commit'])[:10]}; {prov['time']}. Both runs in one sitting, same data (built beforehand), seed {seed}.", "",
+          "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(_fmt(r[c]) if not isinstance(r[c], float) or c.endswith("_s") or c.startswith("lr")
+                             else f"{100 * r[c]:.1f}%" for c in cols) + " |" for r in rows]
+    md += ["", f"**Speedup {res['speedup']:.2f}x** (whole notebook), exact accuracy {100 * res['accuracy_change']:+.1f} points: "
+           f"target (>= 2x, >= -1 point) {'met' if res['target_met'] else 'not met'}. Runs: `{name}/before/`, `{name}/after/`; "
+           f"executed notebooks `{name}/before.ipynb`, `{name}/after.ipynb`."]
+    _atomic_write(base.parent / f"{name}.md", "\n".join(md) + "\n")
+    print("\n".join(md[-len(rows) - 4:]))
+    return res
+
+# %% ../nbs/30_bench.ipynb #8c49104a
+def default_run_markdown(results_dir="results", link_root="results", name="default-run") -> str:
+    "The before/after table of `<results_dir>/bench/<name>.json` and the accuracy of today's default run after each supervision step."
+    from trm_nb.train import format_duration
+    p = Path(results_dir) / "bench" / f"{name}.json"
+    if not p.exists(): return f"`{link_root}/bench/{name}.json` is not there yet: `python -m trm_nb.bench --default-run` writes it."
+    res = json.loads(p.read_text()); r = {x["which"]: x for x in res["rows"]}
+    after = next((Path(results_dir) / "bench" / name / "after").glob("sudoku/*/run.json"), None)
+    by_step = json.loads(after.read_text())["final_metrics"]["all"].get("exact_by_step", []) if after else []
+    pct = lambda v: f"{100 * v:.1f}%"
+    row = lambda label, f: f"| {label} | {f(r['before'])} | {f(r['after'])} |"
+    lines = ["| | first `cpu` recipe | today's default |", "|---|---|---|",
+             row("wall time, whole notebook (data prebuilt)", lambda x: format_duration(x["notebook_wall_s"])),
+             row("training (run.json)", lambda x: format_duration(x["train_wall_s"])),
+             row("held-out exact accuracy (256 puzzles)", lambda x: f"**{pct(x['exact_accuracy'])}**"),
+             row("held-out token accuracy", lambda x: pct(x["token_accuracy"])),
+             row("steps, learning rate", lambda x: f"{x['steps']:,}, {x['lr']:g}" + (" cosine to " + f"{x['lr'] * x['lr_min_ratio']:g}" if x["lr_min_ratio"] < 1 else " constant")),
+             row("processes, compiled", lambda x: f"{x['processes']}, {'yes' if x['compile'] else 'no'}")]
+    out = "\n".join(lines) + (f"\n\n**{res['speedup']:.2f}x** faster, exact accuracy {100 * res['accuracy_change']:+.1f} points "
+                              f"([`{link_root}/bench/{name}.md`]({link_root}/bench/{name}.md), executed notebooks in "
+                              f"[`{link_root}/bench/{name}/`]({link_root}/bench/{name}/)).")
+    if by_step:
+        k = sorted({0, 1, 2, 3, len(by_step) - 1} & set(range(len(by_step))))
+        out += (f"\n\nToday's default run, exact accuracy after {', '.join(str(i + 1) for i in k)} supervision steps: "
+                f"{', '.join(pct(by_step[i]) for i in k)}.")
+    return out
+
 # %% ../nbs/30_bench.ipynb #0cae3f22
 DEFAULT_CASES = (("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM"))
 
@@ -431,6 +544,7 @@ def parse_args(argv=None):
     p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small])")
     p.add_argument("--small", action="store_true", help="tiny models, seconds on a CPU (CI)")
     p.add_argument("--analytic", action="store_true", help="write the analytic recipe table only")
+    p.add_argument("--default-run", action="store_true", help="time the default notebook run, first recipe vs today's (minutes)")
     p.add_argument("--mfu", type=float, default=0.4, help="fraction of peak for the recipe projection")
     p.add_argument("--threads", type=int, default=None, help="torch threads on CPU")
     return p.parse_args(argv)
@@ -441,6 +555,7 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     preset = a.preset or ("paper" if a.device == "cuda" else "cpu")
     out = Path(a.out)
+    if a.default_run: return default_run(out)
     if a.analytic:
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write(out / "analytic.md", "# Analytic cost of the paper recipes\n\n" + recipe_table(mfu=a.mfu) + "\n")

@@ -45,7 +45,7 @@ class PuzzleEmbedding(nn.Module):
         if ids.ndim != 1: raise ValueError(f"PuzzleEmbedding: ids must have shape [B], got {tuple(ids.shape)}")
         if ids.dtype.is_floating_point or ids.dtype == torch.bool:
             raise TypeError(f"PuzzleEmbedding: ids must be an integer tensor, got {ids.dtype}")
-        if ids.device.type == "cpu" and ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
+        if ids.device.type == "cpu" and not torch.compiler.is_compiling() and ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
             raise IndexError(f"PuzzleEmbedding: puzzle identifiers must lie in [0, {self.num_embeddings}); "
                              f"got min {int(ids.min())}, max {int(ids.max())}")
         if not self.training or not torch.is_grad_enabled():
