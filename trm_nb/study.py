@@ -16,11 +16,11 @@ from .runs import run_dir_of
 
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES',
-           'PAPER_RUNTIME', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one',
-           'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson', 'reproductions', 'study_table',
-           'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan',
-           'kendall_tau', 'findings', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'figures_markdown',
-           'resolve', 'pseudocode_table']
+           'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run',
+           'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson',
+           'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs',
+           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown', 'plot_rows',
+           'plot_depth', 'table_report', 'status_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -345,6 +345,28 @@ def findings(df) -> str:
     if len(have) < len(df): lines.append(f"- {len(df) - len(have)} of {len(df)} rows have not run at this scale yet.")
     return "\n".join(lines)
 
+# %% ../nbs/40_study.ipynb #112f2df2
+PAIRED_REFERENCE = {1: "TRM (T=3 n=6)", 2: "TRM y z (2 features)", 3: "TRM k=3 T=3"}   # the TRM row of each Sudoku table
+
+def paired_by_seed(study: list, configs: list, reference: str) -> "pd.DataFrame":
+    "Each row against `reference` on the same seed and benchmark (same data, same test set): per-seed differences in points."
+    import pandas as pd
+    val = {(r.row, get_task(r.task).dataset, r.seed): x["value"] for r, x in zip(study, collect(configs)) if x["status"] == "finished"}
+    out = []
+    for row, ds in dict.fromkeys((r.row, get_task(r.task).dataset) for r in study):
+        seeds = sorted(s for (rw, d, s) in val if (rw, d) == (row, ds) and (reference, d, s) in val)
+        if row == reference or not seeds: continue
+        diffs = [100 * (val[(row, ds, s)] - val[(reference, ds, s)]) for s in seeds]
+        out.append({"row": row, "dataset": ds, "seeds": " ".join(map(str, seeds)), "mean difference": f"{np.mean(diffs):+.1f}",
+                    "per seed": " ".join(f"{d:+.1f}" for d in diffs), "better than the reference": f"{sum(d > 0 for d in diffs)}/{len(diffs)}"})
+    return pd.DataFrame(out, columns=["row", "dataset", "seeds", "mean difference", "per seed", "better than the reference"])
+
+def paired_markdown(paired, reference: str) -> str:
+    "The paired table as findings: a short lead and the table (or why there is none)."
+    if len(paired) == 0: return f"- **Paired by seed**: no row shares a finished seed with {reference} yet."
+    return (f"- **Paired by seed** (each row minus {reference} on the same seed's puzzles, in points; "
+            f"a seed also generates the data):\n\n" + markdown_table(paired.drop(columns="dataset")))
+
 # %% ../nbs/40_study.ipynb #f8045b85
 def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
     "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table (quoted rows left out)."
@@ -401,7 +423,9 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
         if len(sets) > 1: fig.suptitle(title, fontsize=10)
     fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
-    return dict(table=df, plan=paper_plan(table), findings=findings(df), paths=paths + (fig_path,), figure=fig,
+    found = findings(df)
+    if table in PAIRED_REFERENCE: found += "\n" + paired_markdown(paired_by_seed(runs, configs, PAIRED_REFERENCE[table]), PAIRED_REFERENCE[table])
+    return dict(table=df, plan=paper_plan(table), findings=found, paths=paths + (fig_path,), figure=fig,
                 status={c.run_name: run_status(c) for c in configs})
 
 # %% ../nbs/40_study.ipynb #4173736f
