@@ -23,7 +23,7 @@ __all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'DEFA
            'recipe_cost', 'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal',
            'synthetic_split', 'baseline_eval', 'time_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe',
            'provenance', 'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
-           'parse_args', 'main']
+           'speed_changes', 'parse_args', 'main']
 
 # %% ../nbs/30_bench.ipynb #16bbe9ba
 def block_flops(cfg: TRMConfig, B: int) -> int:
@@ -514,6 +514,33 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
         out += (f"\n\nToday's default run, exact accuracy after {', '.join(str(i + 1) for i in k)} supervision steps: "
                 f"{', '.join(pct(by_step[i]) for i in k)}.")
     return out
+
+# %% ../nbs/30_bench.ipynb #ee147d03
+def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
+    "One row per (benchmark file, case, phase): the change, baseline and trm_nb ms, speedup; plus the default-run row."
+    import pandas as pd
+    rows = []
+    for p in sorted(Path(results_dir).glob("*.json")):
+        j = json.loads(p.read_text())
+        if "rows" not in j or not j["rows"] or "impl" not in j["rows"][0]: continue
+        prov = j.get("provenance", {}); thr = prov.get("environment", {}).get("torch_threads")
+        by = {}
+        for r in j["rows"]: by.setdefault((r["task"], r["variant"], r["d"], r["T"], r["n"], r["phase"]), {})[r["impl"]] = r
+        for (task, variant, d, T, n, phase), v in by.items():
+            if "baseline" not in v or "trm_nb" not in v: continue
+            t = v["trm_nb"]
+            change = ", ".join(f"{k}={val}" for k, val in (t.get("fast") or {}).items()) or f"trm_nb eager ({t['dtype']})"
+            rows.append({"file": p.stem, "case": f"{task} {variant} d={d} T={T} n={n}", "phase": phase, "change": change,
+                         "baseline ms": round(1000 * v["baseline"]["seconds"], 1), "trm_nb ms": round(1000 * t["seconds"], 1),
+                         "speedup": f"{v['baseline']['seconds'] / t['seconds']:.2f}x", "threads": thr, "when": prov.get("time", "")})
+    dr = Path(results_dir) / "default-run.json"
+    if dr.exists():
+        j = json.loads(dr.read_text()); b, a = j["rows"]
+        rows.append({"file": dr.stem, "case": "papermill nbs/train.ipynb (whole notebook)", "phase": "run",
+                     "change": f"recipe {b['steps']} -> {a['steps']} steps, lr {b['lr']:g} -> {a['lr']:g}, compile {b['compile']} -> {a['compile']}",
+                     "baseline ms": round(1000 * b["notebook_wall_s"]), "trm_nb ms": round(1000 * a["notebook_wall_s"]),
+                     "speedup": f"{j['speedup']:.2f}x", "threads": None, "when": j.get("provenance", {}).get("time", "")})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/30_bench.ipynb #0cae3f22
 DEFAULT_CASES = (("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM"))

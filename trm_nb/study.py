@@ -345,7 +345,7 @@ def findings(df) -> str:
     if len(have) < len(df): lines.append(f"- {len(df) - len(have)} of {len(df)} rows have not run at this scale yet.")
     return "\n".join(lines)
 
-# %% ../nbs/40_study.ipynb #112f2df2
+# %% ../nbs/40_study.ipynb #08596d35
 PAIRED_REFERENCE = {1: "TRM (T=3 n=6)", 2: "TRM y z (2 features)", 3: "TRM k=3 T=3"}   # the TRM row of each Sudoku table
 
 def paired_by_seed(study: list, configs: list, reference: str) -> "pd.DataFrame":
