@@ -515,7 +515,7 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
                 f"{', '.join(pct(by_step[i]) for i in k)}.")
     return out
 
-# %% ../nbs/30_bench.ipynb #ee147d03
+# %% ../nbs/30_bench.ipynb #32cd503b
 def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
     "One row per (benchmark file, case, phase): the change, baseline and trm_nb ms, speedup; plus the default-run row."
     import pandas as pd

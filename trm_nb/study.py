@@ -424,6 +424,11 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
     found = findings(df)
+    done = [x for x in collect(configs) if x["status"] == "finished"]
+    if done:
+        hw = ", ".join(sorted({x["hardware"] for x in done}))
+        found += (f"\n- **Compute**: {len(done)} of {len(configs)} runs finished, "
+                  f"{sum(x['wall_time_s'] for x in done) / 3600:.2f} h of training wall time in all ({hw}).")
     if table in PAIRED_REFERENCE: found += "\n" + paired_markdown(paired_by_seed(runs, configs, PAIRED_REFERENCE[table]), PAIRED_REFERENCE[table])
     return dict(table=df, plan=paper_plan(table), findings=found, paths=paths + (fig_path,), figure=fig,
                 status={c.run_name: run_status(c) for c in configs})
