@@ -437,7 +437,8 @@ def collapse_progress(nb_path):
 
 def _run_summary(run_dir: Path) -> dict:
     r = json.loads((run_dir / "run.json").read_text()); c, m = r["config"], r["final_metrics"]["all"]
-    return dict(run=str(run_dir.relative_to(Path(trm_nb.__file__).resolve().parent.parent)), exact_accuracy=m["exact_accuracy"], token_accuracy=m["token_accuracy"], steps=r["steps"],
+    root = Path(trm_nb.__file__).resolve().parent.parent
+    return dict(run=str(run_dir.relative_to(root) if run_dir.is_relative_to(root) else run_dir), exact_accuracy=m["exact_accuracy"], token_accuracy=m["token_accuracy"], steps=r["steps"],
                 train_wall_s=r["wall_time_s"], processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
                 lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"])
 
@@ -467,7 +468,11 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
         print(f"== {label}: {' '.join(args[2:])}", flush=True)
         t = time.perf_counter(); subprocess.run(args, check=True, cwd=root); wall = time.perf_counter() - t
         collapse_progress(base / f"{label}.ipynb")
-        run_dir = next(run_out.glob("sudoku/*/run.json")).parent
+        found = sorted(run_out.glob("sudoku/*/run.json"))
+        if len(found) != 1:
+            raise RuntimeError(f"default_run: the {label} notebook ({base / (label + '.ipynb')}) left {len(found)} run.json "
+                               f"files under {run_out}, expected 1")
+        run_dir = found[0].parent
         rows.append(dict(which=label, notebook_wall_s=wall, **_run_summary(run_dir)))
     b, a = rows
     res = dict(rows=rows, speedup=b["notebook_wall_s"] / a["notebook_wall_s"], accuracy_change=a["exact_accuracy"] - b["exact_accuracy"])

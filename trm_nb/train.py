@@ -21,9 +21,9 @@ from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, 
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
 
 # %% auto #0
-__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError',
-           'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint', 'evaluate_checkpoint',
-           'estimate_step_seconds', 'format_duration']
+__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'Trainer', 'ResumeError', 'config_diff',
+           'NonFiniteError', 'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint',
+           'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
 
 # %% ../nbs/28_train.ipynb #40af99b5
 def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACTLossHead:
@@ -32,6 +32,17 @@ def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACT
     torch.manual_seed(cfg.seed)
     mcfg = trm_config(cfg, meta.seq_len, meta.vocab_size, meta.num_puzzle_identifiers, world_size, device)
     return ACTLossHead(build_variant(cfg.variant, mcfg, defaults=False).to(device), cfg.loss_type)   # cfg already has the variant's defaults
+
+# %% ../nbs/28_train.ipynb #f886c1c7
+def can_compile(device) -> bool:
+    "Can `torch.compile` run here? On a CPU inductor needs a C++ compiler; without one the run stays eager, with a warning."
+    import shutil, warnings
+    if torch.device(device).type != "cpu": return True
+    cxx = os.environ.get("CXX", "g++")
+    if shutil.which(cxx) or shutil.which("c++"): return True
+    warnings.warn(f"compile=True but no C++ compiler ({cxx!r} or 'c++') is on PATH, which torch.compile needs on a CPU: "
+                  f"training eagerly (same results, about 1.3x slower); install g++ to compile")
+    return False
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -72,7 +83,7 @@ class Trainer:
         cfg = self.cfg
         self.head = make_model(cfg, meta, self.world, self.device)
         self.model = self.head.model
-        self.step_fn = torch.compile(self.head) if cfg.compile else self.head
+        self.step_fn = torch.compile(self.head) if cfg.compile and can_compile(self.device) else self.head
         self.optimizers, self.base_lrs = [], []
         if getattr(self.model, "puzzle_emb", None) is not None:
             self.optimizers.append(SignSGDSparse(self.model.puzzle_emb, lr=0.0, weight_decay=cfg.puzzle_emb_weight_decay))
