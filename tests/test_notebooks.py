@@ -64,3 +64,11 @@ def test_train_notebook_gpus_parameter_launches_torchrun(tmp_path, env):
     run = json.loads(next((tmp_path / "results" / "maze").glob("*/run.json")).read_text())
     assert run["status"] == "finished" and run["world_size"] == 2
     assert "torch.distributed.run" in (tmp_path / "g.ipynb").read_text()
+
+def test_default_command_finds_no_committed_run():
+    "`papermill nbs/train.ipynb out.ipynb -p task T` refuses a folder that already holds a run: a clean checkout must not ship one there."
+    r = subprocess.run(["git", "ls-files", "results"], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0: pytest.skip("not a git checkout")
+    from trm_nb.study import STUDY_TASKS
+    shipped = [p for p in r.stdout.split() if p.split("/")[1] in STUDY_TASKS]
+    assert not shipped, f"committed files where the default train command writes its run: {shipped[:3]}"

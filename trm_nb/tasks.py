@@ -216,7 +216,7 @@ MAZE = MazeTask(
         "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3, n=4,
                       lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
         # 6x6 mazes, 8 dihedral augmentations, ~0.07 s a step on 2 cores: 16.5% exact, 24.5% valid shortest paths on
-        # 200 held-out mazes after 5000 steps (results/maze/TRM-Att-cpu-seed0); 10x10 mazes reached 0% in 1500 steps.
+        # 200 held-out mazes after 5000 steps (results/pilots/maze/TRM-Att-cpu-seed0); 10x10 mazes reached 0% in 1500 steps.
         "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=2000, gen_test=200, subsample=None, num_aug=0, maze_aug=True,
                             global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=5000, lr_warmup_steps=100,
                             eval_interval=None, **ATT),
