@@ -19,7 +19,7 @@ __all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH
            'encode_maze', 'decode_maze', 'maze_side', 'MazeRow', 'MazeFormatError', 'validate_maze', 'read_maze_csv',
            'write_maze_csv', 'fetch_maze_csv', 'bfs_distances', 'bfs_label', 'check_path', 'path_is_valid_shortest',
            'valid_shortest_mask', 'maze_stats', 'build_maze', 'default_min_moves', 'generate_mazes',
-           'generate_maze_csv', 'plot_maze']
+           'generate_maze_csv', 'count_shortest_paths', 'tie_break_agreement', 'plot_maze']
 
 # %% ../nbs/12_maze.ipynb #4b6bca52
 MAZE_REPO = "sapientinc/maze-30x30-hard-1k"  # Hugging Face dataset id
@@ -295,6 +295,30 @@ def generate_maze_csv(out_dir, n_train: int = 1000, n_test: int = 1000, size: in
         write_maze_csv(tmp / "train.csv", rows[:n_train])
         write_maze_csv(tmp / "test.csv", rows[n_train:])
     return Path(out_dir)
+
+# %% ../nbs/12_maze.ipynb #3bc4dbf4
+def count_shortest_paths(question: str) -> int:
+    "Number of distinct shortest S->G paths in `question` (0 if G is unreachable)."
+    n = maze_side(question); dist = bfs_distances(question).reshape(-1)
+    s, g = question.find("S"), question.find("G")
+    if dist[g] < 0: return 0
+    ways = np.zeros(n * n, dtype=object); ways[s] = 1      # Python ints: Maze-Hard counts overflow int64 on some mazes
+    for u in np.argsort(dist, kind="stable"):
+        if dist[u] <= 0: continue
+        r, c = divmod(int(u), n)
+        ways[u] = sum(ways[v] for v, ok in ((u - n, r > 0), (u + 1, c + 1 < n), (u - 1, c > 0), (u + n, r + 1 < n))
+                      if ok and dist[v] == dist[u] - 1)
+    return int(ways[g])
+
+def tie_break_agreement(rows: Sequence[MazeRow]) -> np.ndarray:
+    "Bool [len(rows), 8]: the label under dihedral transform t equals the tie-break label of the transformed maze."
+    out = np.zeros((len(rows), 8), bool)
+    for i, r in enumerate(rows):
+        n = maze_side(r.question)
+        q, a = encode_maze(r.question).reshape(n, n), encode_maze(r.answer).reshape(n, n)
+        for t in range(8):
+            out[i, t] = decode_maze(dihedral(a, t).reshape(-1)) == bfs_label(decode_maze(dihedral(q, t).reshape(-1)))
+    return out
 
 # %% ../nbs/12_maze.ipynb #b8760056
 MAZE_COLORS = ["white", "#303030", "white", "#2ca02c", "#d62728", "#ffcc33"]   # PAD # ' ' S G o
