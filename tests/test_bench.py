@@ -1,5 +1,6 @@
 "The benchmark's command line and GPU script run end to end with tiny models (untimed: nothing asserts a speed)."
 import json, os, subprocess, sys
+import pytest
 from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,3 +23,20 @@ def test_gpu_script_on_cpu(tmp_path):
     rows = json.loads((tmp_path / "cpu-paper.json").read_text())["rows"]
     assert {(x["task"], x["variant"]) for x in rows} == {("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM")}
     assert "speedup" in (tmp_path / "cpu-paper.md").read_text()
+
+def test_default_run_keeps_the_last_comparison_when_a_run_fails(tmp_path, monkeypatch):
+    "A default-run comparison that fails half-way (a notebook error, Ctrl-C) leaves the previous one as it was, and no partial folder."
+    import trm_nb.bench as B
+    class _Task:                                        # no data to build: the pair of runs is what fails here
+        def dataset_path(self, cfg): return tmp_path / "data"
+        def prepare(self, cfg): pass
+    monkeypatch.setattr(B, "get_task", lambda name: _Task())
+    old = tmp_path / "bench" / "default-run" / "after" / "sudoku" / "r"; old.mkdir(parents=True); (old / "run.json").write_text("{}")
+    def half_way(base, *a):
+        (base / "before").mkdir(parents=True); (base / "before" / "partial").write_text("x")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(B, "_default_run_pair", half_way)
+    with pytest.raises(KeyboardInterrupt): B.default_run(out=tmp_path / "bench")
+    assert (old / "run.json").read_text() == "{}"
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["default-run"]
+    assert not (tmp_path / "bench" / "default-run" / "before").exists()

@@ -442,24 +442,12 @@ def _run_summary(run_dir: Path) -> dict:
                 train_wall_s=r["wall_time_s"], processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
                 lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"])
 
-def default_run(out="results/bench", name="default-run", seed: int = 0, before: dict = DEFAULT_RUN_BEFORE,
-                after: dict | None = None, papermill_args=()) -> dict:
-    "Run the default notebook with the `before` parameters, then with `after` (today's defaults); write the comparison."
-    import shutil, subprocess
-    root = Path(trm_nb.__file__).resolve().parent.parent
-    nb = root / "nbs" / "train.ipynb"
-    if not nb.exists(): raise FileNotFoundError(f"default_run needs the repository's {nb} (an editable install of trm_nb)")
-    base = Path(out).resolve() / name
-    data_dir = str(root / "data")
-    cfgs = {k: resolve_config("sudoku", None, None, dict((p or {}).get("overrides", {}), seed=seed, data_dir=data_dir), has_gpu=False)
-            for k, p in (("before", before), ("after", after))}
-    task = get_task("sudoku")
-    if len({str(task.dataset_path(c)) for c in cfgs.values()}) != 1: raise ValueError("default_run: before and after must use the same data")
-    task.prepare(cfgs["after"])                                 # built once, before any timing
+def _default_run_pair(base, nb, root, data_dir, seed, before, after, papermill_args) -> list:
+    "Run the default notebook with `before`, then `after`, into `base/{before,after}/`; one summary row each."
+    import subprocess
     rows = []
     for label, params in (("before", before), ("after", after or {})):
         run_out = base / label
-        if run_out.exists(): shutil.rmtree(run_out)
         run_out.mkdir(parents=True)
         ov = dict(params.get("overrides", {}), data_dir=data_dir)
         args = [sys.executable, "-m", "papermill", str(nb), str(base / f"{label}.ipynb"), "-p", "seed", str(seed),
@@ -474,6 +462,31 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
                                f"files under {run_out}, expected 1")
         run_dir = found[0].parent
         rows.append(dict(which=label, notebook_wall_s=wall, **_run_summary(run_dir)))
+    return rows
+
+def default_run(out="results/bench", name="default-run", seed: int = 0, before: dict = DEFAULT_RUN_BEFORE,
+                after: dict | None = None, papermill_args=()) -> dict:
+    "Run the default notebook with the `before` parameters, then with `after` (today's defaults); write the comparison."
+    import shutil
+    root = Path(trm_nb.__file__).resolve().parent.parent
+    nb = root / "nbs" / "train.ipynb"
+    if not nb.exists(): raise FileNotFoundError(f"default_run needs the repository's {nb} (an editable install of trm_nb)")
+    base = Path(out).resolve() / name
+    data_dir = str(root / "data")
+    cfgs = {k: resolve_config("sudoku", None, None, dict((p or {}).get("overrides", {}), seed=seed, data_dir=data_dir), has_gpu=False)
+            for k, p in (("before", before), ("after", after))}
+    task = get_task("sudoku")
+    if len({str(task.dataset_path(c)) for c in cfgs.values()}) != 1: raise ValueError("default_run: before and after must use the same data")
+    task.prepare(cfgs["after"])                                 # built once, before any timing
+    rows, prev = [], base.with_name(base.name + ".previous")   # the last comparison stays whole until both new runs finish
+    if prev.exists(): shutil.rmtree(prev)
+    if base.exists(): base.rename(prev)
+    try: rows = _default_run_pair(base, nb, root, data_dir, seed, before, after, papermill_args)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        if prev.exists(): prev.rename(base)
+        raise
+    shutil.rmtree(prev, ignore_errors=True)
     b, a = rows
     res = dict(rows=rows, speedup=b["notebook_wall_s"] / a["notebook_wall_s"], accuracy_change=a["exact_accuracy"] - b["exact_accuracy"])
     res["target_met"] = bool(res["speedup"] >= 2 and res["accuracy_change"] >= -0.01)
