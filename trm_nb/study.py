@@ -19,8 +19,9 @@ __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL
            'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run',
            'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson',
            'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs',
-           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown', 'plot_rows',
-           'plot_depth', 'table_report', 'status_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
+           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
+           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown',
+           'figures_markdown', 'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -60,17 +61,19 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
     # since moved to a faster recipe). 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
     "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, lr=1e-3, lr_min_ratio=1.0, compile=False, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
                            log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
-            # PROVISIONAL, not yet measured: the paper's maze T = 3, n = 4 and N_sup = 16 on the 6x6 mazes of the maze `cpu` preset
-            # (which reaches 16.5% exact with T = n = 2 in 5000 steps); to be designed by measurement before any cpu maze run.
-            "maze": dict(T=3, n=4, N_sup=16, max_steps=1500, log_every=50),
+            # Maze, by measurement (pilots in results/pilots/maze, see the maze `cpu` preset): 6x6 generated mazes without dihedral
+            # copies (their labels contradict the test tie-break), 16000 of them, T=2 n=2 N_sup=8, lr 1e-3 cosine to 0.1x, 6000
+            # steps, compiled: TRM-Att 73.8% exact in 3.8 min, while the paper's T=3 n=4 N_sup=16 reached 25.4% in the same time.
+            # Pinned here field by field, so that a later change of the preset leaves these runs finished.
+            "maze": dict(gen_size=6, gen_train=16000, gen_test=256, maze_aug=False, num_aug=0, T=2, n=2, N_sup=8, max_steps=6000,
+                         lr=1e-3, lr_min_ratio=0.1, compile=True, log_every=100, checkpoint_every=1000),
             # PROVISIONAL, not yet measured: ARC on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC), see ARC_CPU_CANVAS
             "arc1": dict(ARC_CPU_CANVAS, log_every=50)},
     "paper": {t: {} for t in STUDY_TASKS},
 }
-SCALE_GAPS = {("cpu", "maze"): "the cpu maze setting is not designed yet (STUDY_SCALES note)",
-              ("cpu", "arc1"): "the small-canvas ARC setting (10x10) is not measured yet (STUDY_SCALES note)",
+SCALE_GAPS = {("cpu", "arc1"): "the small-canvas ARC setting (10x10) is not measured yet (STUDY_SCALES note)",
               ("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10x10 canvas (4 fit 12x12): no small ARC-AGI-2 setting"}
-RUNNABLE = {("cpu", "sudoku")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
+RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
@@ -166,7 +169,7 @@ def collect(configs: list) -> list:
             fm = run["final_metrics"]; name, value = get_task(cfg.task).headline(fm)
             s = next(iter(v for v in fm.values() if "exact_accuracy" in v))
             n = fm["arc"]["n_tasks"] if "arc" in fm else s["n"]           # ARC's pass@K is a mean over test tasks
-            rec |= dict(metric=name, value=value, n_test=n, wall_time_s=run["wall_time_s"], steps=run["steps"],
+            rec |= dict(metric=name, value=value, n_test=n, wall_time_s=run["wall_time_s"], steps=run["steps"], secondary=get_task(cfg.task).secondary(fm),
                         hardware=hardware(run["environment"]), commit=(run.get("git") or {}).get("commit"))
         rows.append(rec)
     return rows
@@ -367,6 +370,28 @@ def paired_markdown(paired, reference: str) -> str:
     return (f"- **Paired by seed** (each row minus {reference} on the same seed's puzzles, in points; "
             f"a seed also generates the data):\n\n" + markdown_table(paired.drop(columns="dataset")))
 
+# %% ../nbs/40_study.ipynb #1f3fce8e
+def other_measures(study: list, configs: list) -> "pd.DataFrame":
+    "Each row's headline number beside the task's other measures (`Task.secondary`), mean and per seed, from finished runs."
+    import pandas as pd
+    got = {}
+    for r, x in zip(study, collect(configs)):
+        if x["status"] == "finished" and x.get("secondary"): got.setdefault((r.row, get_task(r.task).dataset), []).append((r.seed, x))
+    out = []
+    for (row, ds), xs in got.items():
+        xs.sort(key=lambda sx: sx[0])
+        for name in xs[0][1]["secondary"]:
+            vals = [x["secondary"][name] for _, x in xs]
+            out.append({"row": row, "dataset": ds, "seeds": " ".join(str(s) for s, _ in xs),
+                        xs[0][1]["metric"]: _fmt(float(np.mean([x["value"] for _, x in xs]))), "measure": name,
+                        "value": _fmt(float(np.mean(vals))), "per seed": " ".join(_fmt(v) for v in vals)})
+    return pd.DataFrame(out)
+
+def other_markdown(df) -> str:
+    "The other measures as findings (empty when the table's benchmarks have none)."
+    if len(df) == 0: return ""
+    return "- **Other measures** (mean over the finished seeds, in %):\n\n" + markdown_table(df.fillna(""))
+
 # %% ../nbs/40_study.ipynb #f8045b85
 def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
     "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table (quoted rows left out)."
@@ -430,6 +455,7 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
         found += (f"\n- **Compute**: {len(done)} of {len(configs)} runs finished, "
                   f"{sum(x['wall_time_s'] for x in done) / 3600:.2f} h of training wall time in all ({hw}).")
     if table in PAIRED_REFERENCE: found += "\n" + paired_markdown(paired_by_seed(runs, configs, PAIRED_REFERENCE[table]), PAIRED_REFERENCE[table])
+    if (other := other_markdown(other_measures(runs, configs))): found += "\n" + other
     return dict(table=df, plan=paper_plan(table), findings=found, paths=paths + (fig_path,), figure=fig,
                 status={c.run_name: run_status(c) for c in configs})
 

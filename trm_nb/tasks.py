@@ -111,6 +111,10 @@ class Task:
         s = next(iter(v for k, v in res.items() if "exact_accuracy" in v))
         return "exact accuracy", s["exact_accuracy"]
 
+    def secondary(self, res: dict) -> dict:
+        "Other numbers a reader wants beside the headline, {name: value}, from `scores` output (none by default)."
+        return {}
+
     # ---- pictures ----------------------------------------------------------------------------
     def draw(self, x, y, pred, axes):
         "Draw input `x`, target `y` and prediction `pred` (stored tokens) on `axes` (`draw_cols` of them)."
@@ -206,6 +210,10 @@ class MazeTask(Task):
         ok = valid_shortest_mask(np.asarray(data["inputs"])[pred["index"]], pred["preds"]) if len(pred["preds"]) else np.zeros(0)
         return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
 
+    def secondary(self, res):       # any shortest path counts, not only the tie-break one exact match asks for
+        s = next(iter(v for v in res.values() if "valid_shortest_path" in v), None)
+        return {} if s is None else {"valid shortest path": s["valid_shortest_path"]}
+
     def draw(self, x, y, pred, axes):
         from trm_nb.maze import plot_maze
         plot_maze(np.asarray(x), np.asarray(y), None if pred is None else np.asarray(pred), ax=axes[0])
@@ -215,11 +223,16 @@ MAZE = MazeTask(
     recipes={
         "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3, n=4,
                       lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
-        # 6x6 mazes, 8 dihedral augmentations, ~0.07 s a step on 2 cores: 16.5% exact, 24.5% valid shortest paths on
-        # 200 held-out mazes after 5000 steps (results/pilots/maze/TRM-Att-cpu-seed0); 10x10 mazes reached 0% in 1500 steps.
-        "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=2000, gen_test=200, subsample=None, num_aug=0, maze_aug=True,
-                            global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=5000, lr_warmup_steps=100,
-                            eval_interval=None, **ATT),
+        # 6x6 generated mazes, by measurement (runs in results/pilots/maze/, 256 held-out mazes unless noted, seed 0):
+        #   2000 mazes x 8 dihedral copies, lr 1e-3 constant, 5000 steps, eager: 16.5% exact, 24.5% valid shortest (200 test);
+        #   the same data, lr 3e-3 cosine, 2500 steps: 0.0% (the loss jumps at step ~1000);
+        #   16000 mazes without copies, lr 3e-3 cosine, 2500 steps: 18.0%; lr 1e-3 cosine, 6000 steps: 73.8% exact, 74.2% valid in 3.8 min;
+        #   the same with the paper's T=3 n=4 N_sup=16 for 2500 steps (about the same time): 25.4% exact.
+        # Dihedral copies hurt because their labels follow other tie-breaks than the test labels (12_maze: 55% agree at 6x6);
+        # the official builder's default has no copies either. 10x10 mazes reached 0% in 1500 steps.
+        "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=16000, gen_test=256, subsample=None, num_aug=0, maze_aug=False,
+                            global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=6000, lr_warmup_steps=100,
+                            lr_min_ratio=0.1, compile=True, eval_interval=None, **ATT),
         "smoke": SMALL | dict(data="generated", gen_size=6, gen_train=16, gen_test=8, subsample=None, num_aug=0, maze_aug=True,
                               d=32, N_sup=2, global_batch_size=8, max_steps=4, eval_interval=None, lr_warmup_steps=2, **ATT),
     },
@@ -305,6 +318,9 @@ class ArcTask(Task):
 
     def headline(self, res):
         return "pass@2", res["arc"]["pass@2"]
+
+    def secondary(self, res):
+        return {"pass@1": res["arc"]["pass@1"]} if "pass@1" in res.get("arc", {}) else {}
 
     def draw(self, x, y, pred, axes):
         from trm_nb.arc import plot_arc_task, crop_prediction
