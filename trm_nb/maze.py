@@ -301,6 +301,7 @@ def count_shortest_paths(question: str) -> int:
     "Number of distinct shortest S->G paths in `question` (0 if G is unreachable)."
     n = maze_side(question); dist = bfs_distances(question).reshape(-1)
     s, g = question.find("S"), question.find("G")
+    if g < 0: raise ValueError("count_shortest_paths: the maze has no 'G'")
     if dist[g] < 0: return 0
     ways = np.zeros(n * n, dtype=object); ways[s] = 1      # Python ints: Maze-Hard counts overflow int64 on some mazes
     for u in np.argsort(dist, kind="stable"):
