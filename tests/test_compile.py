@@ -15,3 +15,20 @@ def test_compiled_training_matches_eager(tmp_path):
         runs[comp] = {k: v.clone() for k, v in tr.model.state_dict().items()}
     for k in runs[False]:
         assert torch.allclose(runs[False][k], runs[True][k], rtol=1e-4, atol=1e-5), k
+
+def test_compiled_cpu_runs_are_bit_identical(tmp_path):
+    "Two compiled runs of one seed give the same weights bit for bit (deterministic kernels, on by default when compiling on a CPU)."
+    torch.set_num_threads(2)
+    was = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(False)
+        base = resolve_config("sudoku", "smoke", overrides=dict(out_dir=str(tmp_path / "r"), data_dir=str(tmp_path / "d"), compile=True))
+        runs = []
+        for i in range(2):
+            tr = Trainer(base.replace(run_name=f"det{i}"), progress=False)
+            assert torch.are_deterministic_algorithms_enabled()
+            for _ in range(8): tr.train_step(tr.sampler.next_batch()[1])
+            runs.append({k: v.clone() for k, v in tr.model.state_dict().items()})
+        for k in runs[0]:
+            assert torch.equal(runs[0][k], runs[1][k]), k
+    finally: torch.use_deterministic_algorithms(was)

@@ -74,6 +74,7 @@ class TrainConfig:
     ema: bool = True
     ema_rate: float = 0.999
     compile: bool = False                 # torch.compile the model
+    deterministic: bool | None = None     # deterministic kernels (torch.use_deterministic_algorithms); None: on when compiling on a CPU
     # --- evaluation
     eval_interval: int | None = 5000      # epochs between evaluations (None: only at the end)
     eval_batch_size: int | None = None    # None: global_batch_size

@@ -21,8 +21,8 @@ from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, 
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
 
 # %% auto #0
-__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'Trainer', 'ResumeError', 'config_diff',
-           'NonFiniteError', 'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint',
+__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'deterministic_kernels', 'Trainer', 'ResumeError',
+           'config_diff', 'NonFiniteError', 'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint',
            'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
 
 # %% ../nbs/28_train.ipynb #40af99b5
@@ -43,6 +43,16 @@ def can_compile(device) -> bool:
     warnings.warn(f"compile=True but no C++ compiler ({cxx!r} or 'c++') is on PATH, which torch.compile needs on a CPU: "
                   f"training eagerly (same results, about 1.3x slower); install g++ to compile")
     return False
+
+# %% ../nbs/28_train.ipynb #e190d0cf
+def deterministic_kernels(cfg: TrainConfig, device) -> bool:
+    "Apply `cfg.deterministic` to torch (None: on when compiling on a CPU, else left as it is); return whether it is on."
+    cpu = torch.device(device).type == "cpu"
+    want = cfg.deterministic if cfg.deterministic is not None else (True if cfg.compile and cpu else None)
+    if want is not None:
+        if want and not cpu: os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(want, warn_only=not cpu)
+    return torch.are_deterministic_algorithms_enabled()
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -81,6 +91,7 @@ class Trainer:
     def build_model(self, meta):
         "The model for `meta`'s sizes, its two optimisers, the EMA and the exploration generator (all a step needs)."
         cfg = self.cfg
+        deterministic_kernels(cfg, self.device)          # before compiling: compiled CPU runs reproducible bit for bit
         self.head = make_model(cfg, meta, self.world, self.device)
         self.model = self.head.model
         self.step_fn = torch.compile(self.head) if cfg.compile and can_compile(self.device) else self.head
@@ -301,6 +312,7 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         self.cfg, status, world_size=self.world, device=str(self.device),
         data=dict(path=str(self.data_root), train_examples=n_ex(self.train_data), test_examples=n_ex(self.test_data)),
         model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
+        deterministic_kernels=torch.are_deterministic_algorithms_enabled(),
         deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
         final_metrics=self.last_eval, **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
