@@ -44,7 +44,7 @@ def can_compile(device) -> bool:
                   f"training eagerly (same results, about 1.3x slower); install g++ to compile")
     return False
 
-# %% ../nbs/28_train.ipynb #e190d0cf
+# %% ../nbs/28_train.ipynb #8bef2d19
 def deterministic_kernels(cfg: TrainConfig, device) -> bool:
     "Apply `cfg.deterministic` to torch (None: on when compiling on a CPU, else left as it is); return whether it is on."
     cpu = torch.device(device).type == "cpu"
