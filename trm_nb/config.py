@@ -74,6 +74,7 @@ class TrainConfig:
     ema: bool = True
     ema_rate: float = 0.999
     compile: bool = False                 # torch.compile the model
+    compile_scope: str = "net"            # what compile covers: 'net' (each 2-layer network, for training steps) or 'step' (the whole ACT step)
     deterministic: bool | None = None     # deterministic kernels (torch.use_deterministic_algorithms); None: on when compiling on a CPU
     # --- evaluation
     eval_interval: int | None = 5000      # epochs between evaluations (None: only at the end)
@@ -124,7 +125,8 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
               eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
-               forward_dtype=("auto", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"))
+               forward_dtype=("auto", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
+               compile_scope=("net", "step"))
 
 def _coerce(ann: str, v):
     "`(value, None)` if `v` fits the annotation `ann` (e.g. 'int | None'), else `(None, what was expected)`."

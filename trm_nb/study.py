@@ -15,13 +15,13 @@ from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES',
-           'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run',
-           'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect', 'wilson',
-           'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs',
-           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
-           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report', 'status_markdown',
-           'figures_markdown', 'resolve', 'pseudocode_table']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'FIELD_HISTORY', 'TABLE_COLUMNS', 'TABLE_ROWS',
+           'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun',
+           'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect',
+           'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale',
+           'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
+           'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report',
+           'status_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -68,14 +68,13 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
             # where TRM-Att reached 30.9% (pilots, 6-7 min each); the paper's 0% for it needs Maze-Hard's 30x30 mazes and 109+ moves.
             # Pinned here field by field, so that a later change of the preset leaves these runs finished.
             "maze": dict(gen_size=6, gen_train=16000, gen_test=256, maze_aug=False, num_aug=0, T=2, n=2, N_sup=8, max_steps=6000,
-                         lr=1e-3, lr_min_ratio=0.1, compile=True, log_every=100, checkpoint_every=1000),
-            # PROVISIONAL: ARC on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC); two pilots so far, see ARC_CPU_CANVAS
+                         lr=1e-3, lr_min_ratio=0.1, compile=True, compile_scope="step", log_every=100, checkpoint_every=1000),
+            # ARC-AGI-1 on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC), by two pilots: see ARC_CPU_CANVAS
             "arc1": dict(ARC_CPU_CANVAS, log_every=50)},
     "paper": {t: {} for t in STUDY_TASKS},
 }
-SCALE_GAPS = {("cpu", "arc1"): "the small-canvas ARC setting (10x10) has two pilots (pass@2 0% and 0.6%), no study runs yet (ARC_CPU_CANVAS note)",
-              ("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10x10 canvas (4 fit 12x12): no small ARC-AGI-2 setting"}
-RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
+SCALE_GAPS = {("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10x10 canvas (4 fit 12x12): no small ARC-AGI-2 setting"}
+RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}      # (scale, task) settled by measurement; `paper` and `smoke` always run
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
@@ -87,10 +86,14 @@ def _field_defaults() -> dict:
     d = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
     return json.loads(json.dumps(d, default=list))
 
+# fields added to TrainConfig whose default is not what runs recorded before them did: the value those runs had
+FIELD_HISTORY = {"compile_scope": "step"}          # the whole ACT step was compiled until compile_scope came (default 'net')
+
 def same_run(recorded: dict, cfg: TrainConfig) -> bool:
-    "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added to TrainConfig since counts as its default.)"
-    want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults()
-    return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in RUN_CONTROL)
+    "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added since counts as its default or history.)"
+    want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults() | FIELD_HISTORY
+    skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope"})     # the scope of a compile that did not happen
+    return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in skip)
 
 def run_status(cfg: TrainConfig) -> str:
     "'finished', 'partial' (a checkpoint to resume from), 'stale' (a run of another config) or 'todo'."

@@ -335,9 +335,9 @@ _ARC_SMALL = SMALL | ATT
 # every fitting task, 8 augmentations, a 64-wide TRM-Att with one puzzle-embedding token: 9603 train examples, 792 test rows,
 # built in ~2 s. Pilots (results/pilots/arc1, ConceptARC included: 11763 train examples, 2000 compiled steps, ~6 min):
 # lr 1e-3 cosine to 0.1x collapsed to the majority colour (token accuracy 44%, pass@2 0); lr 3e-4 reached 57% of tokens
-# and pass@2 0.6% (one test input of 88)
+# and pass@2 0.6% (one test input of 88). ConceptARC is trained on, as in the paper (arc_concept=None: data/conceptarc/ or a download)
 ARC_CPU_CANVAS = dict(arc_canvas=10, arc_max_tasks=None, num_aug=8, puzzle_emb_len=1, global_batch_size=32, max_steps=2000,
-                      lr_warmup_steps=100, eval_interval=None, lr=3e-4, lr_min_ratio=0.1, compile=True)
+                      lr_warmup_steps=100, eval_interval=None, lr=3e-4, lr_min_ratio=0.1, compile=True, arc_concept=None)
 def _arc(name, title, dataset, test_set):
     return ArcTask(
         name=name, title=title, dataset=dataset, seq_len=900, vocab_size=12, default_variant="TRM-Att",

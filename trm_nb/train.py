@@ -21,9 +21,10 @@ from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, 
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
 
 # %% auto #0
-__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'deterministic_kernels', 'Trainer', 'ResumeError',
-           'config_diff', 'NonFiniteError', 'arc_unscorable', 'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint',
-           'evaluate_checkpoint', 'estimate_step_seconds', 'format_duration']
+__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'deterministic_kernels', 'compile_nets',
+           'using_compiled', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'arc_unscorable',
+           'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint', 'evaluate_checkpoint', 'estimate_step_seconds',
+           'format_duration']
 
 # %% ../nbs/28_train.ipynb #40af99b5
 def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACTLossHead:
@@ -53,6 +54,20 @@ def deterministic_kernels(cfg: TrainConfig, device) -> bool:
         if want and not cpu: os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(want, warn_only=not cpu)
     return torch.are_deterministic_algorithms_enabled()
+
+# %% ../nbs/28_train.ipynb #4f50d972
+def compile_nets(model: torch.nn.Module, compiler=torch.compile) -> list:
+    "`(net, compiler(net's call))` for every 2-layer `Net` of `model` (TRM has one, HRM two): what compile_scope='net' compiles."
+    from trm_nb.model import Net
+    return [(m, compiler(m._call_impl)) for m in model.modules() if isinstance(m, Net)]
+
+@contextlib.contextmanager
+def using_compiled(nets: list):
+    "Inside the block each net of `nets` runs through its compiled call (the slot `nn.Module.compile` fills); eager again after."
+    for net, fn in nets: net._compiled_call_impl = fn
+    try: yield
+    finally:
+        for net, _ in nets: net._compiled_call_impl = None
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -94,7 +109,10 @@ class Trainer:
         deterministic_kernels(cfg, self.device)          # before compiling: compiled CPU runs reproducible bit for bit
         self.head = make_model(cfg, meta, self.world, self.device)
         self.model = self.head.model
-        self.step_fn = torch.compile(self.head) if cfg.compile and can_compile(self.device) else self.head
+        self.step_fn, self.compiled_nets = self.head, []
+        if cfg.compile and can_compile(self.device):     # compile_scope: the 2-layer networks (default) or the whole step
+            if cfg.compile_scope == "step": self.step_fn = torch.compile(self.head)
+            else: self.compiled_nets = compile_nets(self.model)
         self.optimizers, self.base_lrs = [], []
         if getattr(self.model, "puzzle_emb", None) is not None:
             self.optimizers.append(SignSGDSparse(self.model.puzzle_emb, lr=0.0, weight_decay=cfg.puzzle_emb_weight_decay))
@@ -162,7 +180,7 @@ def train_step(self: Trainer, batch: dict) -> dict:
     batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
     if self.carry is None: self.carry = self.head.initial_carry(batch)
     kw = dict(generator=self.gen) if self.explore_slice is None else dict(generator=self.gen, explore_slice=self.explore_slice)
-    self.carry, loss, metrics, _, _ = self.step_fn(self.carry, batch, **kw)
+    with using_compiled(self.compiled_nets): self.carry, loss, metrics, _, _ = self.step_fn(self.carry, batch, **kw)
     (loss / self.cfg.global_batch_size).backward()
     if self._dist():
         for p in self.model.dense_parameters():
