@@ -306,6 +306,7 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
     if batch: ov["global_batch_size"] = batch
     cfg = resolve_config(task, preset, variant, overrides=ov, has_gpu=torch.device(device).type == "cuda")
     if "compile" not in ov: cfg = cfg.replace(compile=False)      # both paths eager unless asked: compiling is a `fast` change
+    if "forward_dtype" not in ov: cfg = cfg.replace(forward_dtype="auto")   # float32 on a CPU (bf16 on a GPU): bf16 on a CPU is a `fast` change
     fcfg = cfg.replace(**(fast or {}))
     mcfg, fmcfg = model_config(cfg, device), model_config(fcfg, device)
     B = cfg.global_batch_size
@@ -417,7 +418,7 @@ def write_results(rows: list, out="results/bench", name="bench", argv=None, extr
     return out / f"{name}.json"
 
 # %% ../nbs/30_bench.ipynb #9d802480
-DEFAULT_RUN_BEFORE = dict(gpus=0, overrides=dict(lr=1e-3, lr_min_ratio=1.0, max_steps=3000, compile=False))  # the first cpu recipe
+DEFAULT_RUN_BEFORE = dict(gpus=0, overrides=dict(lr=1e-3, lr_min_ratio=1.0, max_steps=3000, compile=False, forward_dtype="float32"))  # the first cpu recipe
 
 def collapse_progress(nb_path):
     "Rewrite a notebook so every stream output keeps only the last state of its carriage-return progress lines."

@@ -10,8 +10,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'RANGES', 'CHOICES', 'GENERAL_NOTES', 'TrainConfig', 'RunError',
-           'ConfigError', 'check_overrides_and_replace', 'validate', 'resolve_config', 'paper_notes', 'resolve_dtype',
-           'trm_config', 'git_commit', 'environment_info']
+           'ConfigError', 'check_overrides_and_replace', 'validate', 'resolve_config', 'paper_notes',
+           'cpu_has_bf16_matmul', 'resolve_dtype', 'trm_config', 'git_commit', 'environment_info']
 
 # %% ../nbs/21_config.ipynb #4c894977
 PRESETS = ("paper", "cpu", "smoke")
@@ -57,7 +57,7 @@ class TrainConfig:
     mlp_t: bool = True                    # MLP over the sequence instead of attention
     puzzle_emb_len: int = 16
     loss_type: str = "stablemax_cross_entropy"
-    forward_dtype: str = "auto"           # auto: bfloat16 on GPU, float32 on CPU
+    forward_dtype: str = "auto"           # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU with AMX
     # --- optimisation
     optimizer: str = "adam_atan2"         # adam_atan2 (official code) | adamw (paper text)
     global_batch_size: int = 768
@@ -125,7 +125,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
               eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
-               forward_dtype=("auto", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
+               forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
                compile_scope=("net", "step"))
 
 def _coerce(ann: str, v):
@@ -211,11 +211,17 @@ def paper_notes(task: str) -> list:
     return GENERAL_NOTES + list(get_task(task).notes)
 
 # %% ../nbs/21_config.ipynb #1ba2eff1
-def resolve_dtype(cfg: TrainConfig, device="cpu") -> str:
-    "The forward dtype of `cfg` on `device` (`auto`: bfloat16 on CUDA, float32 elsewhere)."
-    if cfg.forward_dtype != "auto": return cfg.forward_dtype
+def cpu_has_bf16_matmul() -> bool:
+    "Does this CPU multiply bfloat16 matrices in hardware (AMX tiles)? Without them bf16 is slower than float32 here."
     import torch
-    return "bfloat16" if torch.device(device).type == "cuda" else "float32"
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+def resolve_dtype(cfg: TrainConfig, device="cpu") -> str:
+    "The forward dtype of `cfg` on `device` (`auto`: bfloat16 on CUDA, float32 elsewhere; `fast`: bfloat16 also on an AMX CPU)."
+    import torch
+    if cfg.forward_dtype not in ("auto", "fast"): return cfg.forward_dtype
+    if torch.device(device).type == "cuda": return "bfloat16"
+    return "bfloat16" if cfg.forward_dtype == "fast" and cpu_has_bf16_matmul() else "float32"
 
 def trm_config(cfg: TrainConfig, seq_len: int, vocab_size: int, num_puzzle_identifiers: int = 1, world_size: int = 1,
                device="cpu", **overrides):

@@ -57,9 +57,9 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
     "smoke": {t: {} for t in STUDY_TASKS},
     # Sudoku, by measurement (generated 9x9, d=64, batch 32): pilots gave 0.4% (TRM, 40-50 blanks) and 0.8% / 2.0% (TRM / T=2 n=2,
     # 30-40 blanks) after 600 steps, and 96.9% / 98.0% after 2000 steps at 30-40 blanks: both ends tell the variants apart
-    # poorly. lr, lr_min_ratio and compile are pinned to the `cpu` preset values the runs were made with (the preset has
+    # poorly. lr, lr_min_ratio, compile and forward_dtype are pinned to the `cpu` preset values the runs were made with (the preset has
     # since moved to a faster recipe). 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
-    "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, lr=1e-3, lr_min_ratio=1.0, compile=False, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
+    "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, lr=1e-3, lr_min_ratio=1.0, compile=False, forward_dtype="auto", gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
                            log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
             # Maze, by measurement (pilots in results/pilots/maze, see the maze `cpu` preset): 6x6 generated mazes without dihedral
             # copies (their labels contradict the test tie-break), 16000 of them, T=2 n=2 N_sup=8, lr 1e-3 cosine to 0.1x, 6000
