@@ -510,6 +510,11 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
     return res
 
 # %% ../nbs/30_bench.ipynb #8c49104a
+def _run_dtype(run_out: Path) -> str:
+    "The forward dtype the run under `run_out` trained in (its run.json), or \"?\" for a run that is not there."
+    r = next(Path(run_out).glob("sudoku/*/run.json"), None)
+    return json.loads(r.read_text()).get("model", {}).get("dtype", "?") if r else "?"
+
 def default_run_markdown(results_dir="results", link_root="results", name="default-run") -> str:
     "The before/after table of `<results_dir>/bench/<name>.json` and the accuracy of today's default run after each supervision step."
     from trm_nb.train import format_duration
@@ -526,7 +531,8 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
              row("held-out exact accuracy (256 puzzles)", lambda x: f"**{pct(x['exact_accuracy'])}**"),
              row("held-out token accuracy", lambda x: pct(x["token_accuracy"])),
              row("steps, learning rate", lambda x: f"{x['steps']:,}, {x['lr']:g}" + (" cosine to " + f"{x['lr'] * x['lr_min_ratio']:g}" if x["lr_min_ratio"] < 1 else " constant")),
-             row("processes, compiled", lambda x: f"{x['processes']}, {'yes' if x['compile'] else 'no'}")]
+             row("processes, compiled", lambda x: f"{x['processes']}, {'yes' if x['compile'] else 'no'}"),
+             row("forward dtype", lambda x: _run_dtype(Path(results_dir) / "bench" / name / x["which"]))]
     out = "\n".join(lines) + (f"\n\n**{res['speedup']:.2f}x** faster, exact accuracy {100 * res['accuracy_change']:+.1f} points "
                               f"([`{link_root}/bench/{name}.md`]({link_root}/bench/{name}.md), executed notebooks in "
                               f"[`{link_root}/bench/{name}/`]({link_root}/bench/{name}/)).")
