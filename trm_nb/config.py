@@ -55,6 +55,8 @@ class TrainConfig:
     halt_exploration_prob: float = 0.1
     pos_encodings: str = "none"           # rope | learned | none
     mlp_t: bool = True                    # MLP over the sequence instead of attention
+    puzzle_emb_ndim: int | None = None    # puzzle-embedding width: None = d; 0 = no puzzle embedding (puzzle_emb_len=0 does not remove it:
+                                          # as in the official code it means ceil(puzzle_emb_ndim / d) prefix tokens)
     puzzle_emb_len: int = 16
     loss_type: str = "stablemax_cross_entropy"
     forward_dtype: str = "auto"           # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU with AMX
@@ -120,7 +122,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               gen_train=_POS, gen_test=_POS, gen_min_blanks=_NONNEG, gen_max_blanks=_NONNEG, arc_max_tasks=_POS,
               arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"),
               d=_POS, expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
-              halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
+              halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
               lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
               puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
               eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)

@@ -135,7 +135,7 @@ class Trainer:
 IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
                    "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks", "gen_max_blanks",
                    "arc_max_tasks", "arc_canvas", "d", "expansion", "num_heads", "layers", "T", "n", "N_sup", "halt_exploration_prob",
-                   "pos_encodings", "mlp_t", "puzzle_emb_len", "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
+                   "pos_encodings", "mlp_t", "puzzle_emb_len", "puzzle_emb_ndim", "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
 NOT_RECORDED = ("resume", "resume_missing", "overwrite")
 
 class ResumeError(RunError, ValueError):
