@@ -43,4 +43,8 @@ def test_analyses_notebook_smoke(tmp_path, env):
     assert (res / "study" / "smoke" / "sudoku" / "TRM-MLP-seed0" / "final" / "main.pt").exists()
     vote = (res / "tables" / "voting_smoke.csv").read_text().splitlines()
     assert vote[0].startswith("copies,") and vote[-1].startswith("all,") and len(vote) == 1 + 5
-    assert [l.split(",")[0] for l in (res / "tables" / "puzzle_embedding_smoke.csv").read_text().splitlines()[1:]] == ["keep", "blank", "random"]
+    import csv
+    emb = list(csv.DictReader((res / "tables" / "puzzle_embedding_smoke.csv").open()))
+    assert [r["puzzle_ids"] for r in emb] == ["keep", "blank", "random", "none"]        # the last: retrained without the embedding
+    assert "puzzle_emb_ndim=0" in emb[-1]["model"] and all(0 <= float(r["copy_token_accuracy"]) <= 1 for r in emb)
+    assert (res / "study" / "smoke" / "arc1" / "TRM-Att-seed0-no-puzzle-emb" / "final" / "main.pt").exists()
