@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, RunError, ConfigError, trm_config
+from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtype
 from .tasks import get_task
 from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text
 from .losses import ACTLossHead
@@ -164,6 +164,10 @@ def check_run_dir(self: Trainer):
                 raise ResumeError(f"resume=True but {self.ckpt_dir} holds no checkpoint; start the run without --resume, "
                                   f"or set resume_missing='fresh' to start it when there is none")
             return
+        try: was = json.loads((self.run_dir / "run.json").read_text())["model"]["dtype"]
+        except (OSError, ValueError, KeyError, TypeError): was = None
+        now = resolve_dtype(cfg, self.device)            # forward_dtype="fast" resolves by the CPU: AMX or not
+        if was not in (None, now): _refuse_resume(self.run_dir, {"the forward dtype": [was, now]})
         try: old = json.loads((self.run_dir / "config.json").read_text())
         except (OSError, ValueError): return                 # the checkpoint's own config is compared when it is loaded
         diffs, _ = config_diff(old, asdict(cfg))
