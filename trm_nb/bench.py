@@ -558,6 +558,7 @@ def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
             t = v["trm_nb"]
             change = ", ".join(f"{k}={val}" for k, val in (t.get("fast") or {}).items()) or f"trm_nb eager ({t['dtype']})"
             rows.append({"file": p.stem, "case": f"{task} {variant} d={d} T={T} n={n}", "phase": phase, "change": change,
+                         "dtypes": f"{v['baseline']['dtype']} / {t['dtype']}",
                          "baseline ms": round(1000 * v["baseline"]["seconds"], 1), "trm_nb ms": round(1000 * t["seconds"], 1),
                          "speedup": f"{v['baseline']['seconds'] / t['seconds']:.2f}x", "threads": thr, "when": prov.get("time", "")})
     dr = Path(results_dir) / "default-run.json"
@@ -566,7 +567,7 @@ def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
         rows.append({"file": dr.stem, "case": "papermill nbs/train.ipynb (whole notebook)", "phase": "run",
                      "change": f"recipe {b['steps']} -> {a['steps']} steps, lr {b['lr']:g} -> {a['lr']:g}, compile {b['compile']} -> {a['compile']}",
                      "baseline ms": round(1000 * b["notebook_wall_s"]), "trm_nb ms": round(1000 * a["notebook_wall_s"]),
-                     "speedup": f"{j['speedup']:.2f}x", "threads": None, "when": j.get("provenance", {}).get("time", "")})
+                     "speedup": f"{j['speedup']:.2f}x", "threads": None, "dtypes": f"{_run_dtype(dr.with_suffix('') / 'before')} / {_run_dtype(dr.with_suffix('') / 'after')}", "when": j.get("provenance", {}).get("time", "")})
     return pd.DataFrame(rows)
 
 # %% ../nbs/30_bench.ipynb #0cae3f22
