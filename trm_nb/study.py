@@ -483,8 +483,11 @@ def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("pape
             for s in scales:
                 df = found.get(s)
                 if "LLM" in r["note"]: cells.append("quoted, not run"); continue
-                if df is None or key not in df.index or not df.loc[key, "ours (mean)"]: cells.append("not run"); continue
-                x = df.loc[key]; n = len(x["seeds"].split(" (")[0].split())
+                if df is None or key not in df.index: cells.append("not run"); continue
+                x = df.loc[key]
+                if not x["ours (mean)"]:     # a benchmark with no setting at this scale says so (the table's "to run" column)
+                    cells.append("no setting at this scale" if str(x.get("to run", "")).startswith("not at") else "not run"); continue
+                n = len(x["seeds"].split(" (")[0].split())
                 cells.append(f"{x['ours (mean)']}" + (f" ± {x['sd']}" if x["sd"] else "") + f" ({n} seed{'s' * (n > 1)})")
             paper = r["value"] or "OOM in the paper"
             row = r["variant"] + (f" ({r['dataset']})" if t >= 4 else "")
