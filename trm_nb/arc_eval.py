@@ -14,7 +14,7 @@ from .data import load_split, atomic_write_text
 # %% auto #0
 __all__ = ['FIELDS_NEEDED', 'PUZZLE_ID_MODES', 'arc_test_index', 'halt_probability', 'arc_votes', 'score_votes', 'arc_scores',
            'load_eval_npz', 'eval_npz_paths', 'run_evals', 'submission', 'write_submission', 'run_arc_scores',
-           'pass_at_k_by_copies', 'with_puzzle_ids']
+           'pass_at_k_by_copies', 'with_puzzle_ids', 'is_crop', 'solved_inputs']
 
 # %% ../nbs/24_arc_eval.ipynb #f10605cb
 def _mtime(p: Path) -> float:
@@ -317,4 +317,25 @@ def with_puzzle_ids(data: dict, mode: str, num_identifiers: int, seed: int = 0) 
         elif mode == "blank": new = np.zeros_like(pid)
         else: new = rng.integers(1, num_identifiers, size=pid.shape).astype(pid.dtype)
         out[s] = {**d, "puzzle_identifiers": new}
+    return out
+
+# %% ../nbs/24_arc_eval.ipynb #c3cd2c08
+def is_crop(grid, of) -> bool:
+    "Is `grid` a contiguous sub-grid of `of` (all of `of` included)?"
+    g, o = np.asarray(grid), np.asarray(of)
+    if g.ndim != 2 or o.ndim != 2 or g.shape[0] > o.shape[0] or g.shape[1] > o.shape[1]: return False
+    h, w = g.shape
+    return any((o[i:i + h, j:j + w] == g).all() for i in range(o.shape[0] - h + 1) for j in range(o.shape[1] - w + 1))
+
+def solved_inputs(sub: dict, test_puzzles: dict, attempts: int = 2) -> list:
+    "The test inputs `sub` (an ARC Prize submission) solves within `attempts`: task, test index, answer shape and `crop` (`is_crop` of answer and input)."
+    out = []
+    for t, entries in sub.items():
+        pairs = test_puzzles[t]["test"]
+        if entries and len(entries) != len(pairs):       # official: an input without votes has no entry, so the order no longer says which is which
+            raise ValueError(f"task {t}: the submission has {len(entries)} entries for {len(pairs)} test inputs; cannot tell them apart")
+        for j, (e, pair) in enumerate(zip(entries, pairs)):
+            if any(e.get(f"attempt_{a}") == pair["output"] for a in range(1, attempts + 1)):
+                g = np.asarray(pair["output"])
+                out.append(dict(task=t, test_index=j, shape=f"{g.shape[0]}x{g.shape[1]}", crop=is_crop(g, pair["input"])))
     return out
