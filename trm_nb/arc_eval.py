@@ -331,6 +331,7 @@ def solved_inputs(sub: dict, test_puzzles: dict, attempts: int = 2) -> list:
     "The test inputs `sub` (an ARC Prize submission) solves within `attempts`: task, test index, answer shape and `crop` (`is_crop` of answer and input)."
     out = []
     for t, entries in sub.items():
+        if t not in test_puzzles: raise ValueError(f"task {t}: in the submission but not in test_puzzles.json (another dataset?)")
         pairs = test_puzzles[t]["test"]
         if entries and len(entries) != len(pairs):       # official: an input without votes has no entry, so the order no longer says which is which
             raise ValueError(f"task {t}: the submission has {len(entries)} entries for {len(pairs)} test inputs; cannot tell them apart")

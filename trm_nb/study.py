@@ -335,9 +335,8 @@ def findings(df) -> str:
     df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
     if len(have) == 0:
-        gaps = {str(t) for t in df.get("to run", []) if str(t).startswith("not at")}   # a benchmark with no setting at this scale
-        return ("N" + next(iter(gaps))[1:] + "." if len(gaps) == 1 and len(df) and all(str(t).startswith("not at") for t in df["to run"])
-                else "No run of this table has finished at this scale yet.")
+        why = set(map(str, df.get("to run", [])))     # every row the same "not at <scale>: ..." (`_gap`): no setting at this scale
+        return "N" + why.pop()[1:] + "." if len(why) == 1 and next(iter(why)).startswith("not at") else "No run of this table has finished at this scale yet."
     ours = have.sort_values("ours (mean)", key=lambda s: s.map(_num), ascending=False)
     lines = ["- **Our order** (best first): " + " > ".join(f"{r} ({m})" for r, m in zip(ours["row"], ours["ours (mean)"]))]
     both = have[[(_num(p) is not None) for p in have["paper"]]]
