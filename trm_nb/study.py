@@ -335,8 +335,9 @@ def findings(df) -> str:
     df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
     if len(have) == 0:
-        why = set(map(str, df.get("to run", [])))     # every row the same "not at <scale>: ..." (`_gap`): no setting at this scale
-        return "N" + why.pop()[1:] + "." if len(why) == 1 and next(iter(why)).startswith("not at") else "No run of this table has finished at this scale yet."
+        gaps = set(map(str, df.get("to run", [])))    # every row the same "not at <scale>: ..." (`_gap`): no setting at this scale
+        if len(gaps) == 1 and (gap := gaps.pop()).startswith("not at"): return gap[0].upper() + gap[1:] + "."
+        return "No run of this table has finished at this scale yet."
     ours = have.sort_values("ours (mean)", key=lambda s: s.map(_num), ascending=False)
     lines = ["- **Our order** (best first): " + " > ".join(f"{r} ({m})" for r, m in zip(ours["row"], ours["ours (mean)"]))]
     both = have[[(_num(p) is not None) for p in have["paper"]]]
