@@ -327,10 +327,10 @@ def kendall_tau(a: list, b: list) -> float:
         for j in range(i + 1, n): s += np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])
     return s / (n * (n - 1) / 2) if n > 1 else float("nan")
 
-def findings(df) -> str:
-    "Markdown: our order of the rows, the paper's, their agreement, and which neighbours overlap (per benchmark)."
+def findings(df, reference: str = None) -> str:
+    "Markdown per benchmark: our order of the rows, the paper's, their agreement, overlapping neighbours, rows apart from `reference`."
     if "dataset" in df and df["dataset"].nunique() > 1:
-        return "\n\n".join(f"**{d}**\n\n" + findings(df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True))
+        return "\n\n".join(f"**{d}**\n\n" + findings(df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True), reference)
                            for d in dict.fromkeys(df["dataset"]))
     df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
@@ -349,6 +349,11 @@ def findings(df) -> str:
     ci = [tuple(map(float, c.split("-"))) for c in ours["95% CI"]]
     over = [f"{a} / {b}" for (a, (lo_a, _)), (b, (_, hi_b)) in zip(zip(ours["row"], ci), zip(list(ours["row"])[1:], ci[1:])) if hi_b >= lo_a]
     lines.append("- **Overlapping 95% intervals** (not told apart by these runs): " + ("; ".join(over) if over else "none"))
+    if reference in list(ours["row"]):
+        lo_r, hi_r = ci[list(ours["row"]).index(reference)]
+        side = lambda keep: ", ".join(r for r, c in zip(ours["row"], ci) if r != reference and keep(c)) or "none"
+        lines.append(f"- **Against {reference}** (95% intervals apart): above it: {side(lambda c: c[0] > hi_r)}; "
+                     f"below it: {side(lambda c: c[1] < lo_r)}; overlapping it: {side(lambda c: c[0] <= hi_r and c[1] >= lo_r)}")
     counts = sorted({len(str(x).split(" (")[0].split()) for x in have.get("seeds", [])})
     if len(counts) > 1:
         lines.append(f"- **Unequal seeds**: rows have {counts[0]} to {counts[-1]} finished seeds; until every row has the same seeds, "
@@ -456,7 +461,7 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
         if len(sets) > 1: fig.suptitle(title, fontsize=10)
     fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
-    found = findings(df)
+    found = findings(df, PAIRED_REFERENCE.get(table))
     done = [x for x in collect(configs) if x["status"] == "finished"]
     if done:
         hw = ", ".join(sorted({x["hardware"] for x in done}))
