@@ -329,9 +329,12 @@ def kendall_tau(a: list, b: list) -> float:
 
 def findings(df, reference: str = None) -> str:
     "Markdown per benchmark: our order of the rows, the paper's, their agreement, overlapping neighbours, rows apart from `reference`."
+    if reference is not None and reference not in set(df["row"]):    # a misspelt reference must not silently drop its line
+        raise ValueError(f"findings: reference row {reference!r} is not a row of this table (rows: {', '.join(map(str, df['row']))})")
     if "dataset" in df and df["dataset"].nunique() > 1:
-        return "\n\n".join(f"**{d}**\n\n" + findings(df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True), reference)
-                           for d in dict.fromkeys(df["dataset"]))
+        parts = [df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True) for d in dict.fromkeys(df["dataset"])]
+        return "\n\n".join(f"**{d}**\n\n" + findings(part, reference if reference in set(part["row"]) else None)
+                           for d, part in zip(dict.fromkeys(df["dataset"]), parts))
     df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
     if len(have) == 0:
