@@ -10,7 +10,7 @@ points: nbs/train.ipynb (its runs go to results/) is left alone; the study noteb
 with papermill at their default scale with `-p train False`, so they only collect the runs committed in
 results/ and rewrite their tables and figures, and their outputs are copied back into nbs/. Pictures are PNG at a small dpi so that
 nbs/ stays small. Each notebook runs in its own process, in its own folder, and stops at the first error."""
-import json, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,9 @@ def papermill_outputs(p: Path):
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / p.name
-        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", "--cwd", str(p.parent)], check=True)
+        # Agg as in CI: under the inline backend a figure left open is shown a second time at the end of its cell
+        env = {**os.environ, "MPLBACKEND": "Agg"}
+        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", "--cwd", str(p.parent)], check=True, env=env)
         ran = {"".join(c["source"]): c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"}
     nb = json.loads(p.read_text())
     for c in nb["cells"]:
@@ -41,7 +43,6 @@ def papermill_outputs(p: Path):
 
 def run_one(path: str):
     "Execute one notebook in this process (called in a subprocess) and write it back."
-    import os
     os.environ.pop("MPLBACKEND", None); os.environ["IN_TEST"] = "1"
     from execnb.shell import CaptureShell
     from execnb.nbio import read_nb, write_nb
