@@ -18,12 +18,13 @@ from .tasks import get_task
 from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
 
 # %% auto #0
-__all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'DEFAULT_RUN_BEFORE', 'DEFAULT_CASES', 'block_flops',
-           'block_params', 'dense_params', 'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config',
-           'recipe_cost', 'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal',
-           'synthetic_split', 'baseline_eval', 'time_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe',
-           'provenance', 'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
-           'speed_changes', 'parse_args', 'main']
+__all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'SPEEDUP_LEGEND', 'DEFAULT_RUN_BEFORE', 'GEMM_OPS',
+           'PROFILE_GROUPS', 'PROFILE_LEGEND', 'DEFAULT_CASES', 'block_flops', 'block_params', 'dense_params',
+           'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config', 'recipe_cost', 'recipe_table',
+           'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split', 'baseline_eval',
+           'time_pair', 'build_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe', 'provenance',
+           'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
+           'speed_changes', 'op_group', 'profile_step', 'profile_case', 'profile_table', 'parse_args', 'main']
 
 # %% ../nbs/30_bench.ipynb #16bbe9ba
 def block_flops(cfg: TRMConfig, B: int) -> int:
@@ -295,12 +296,12 @@ def time_pair(fns: dict, steps: int = 3, repeats: int = 5, warmup: int = 2, devi
             for k, v in times.items()}
 
 # %% ../nbs/30_bench.ipynb #05006e1a
+from types import SimpleNamespace
 SMALL = dict(d=32, num_heads=2, T=2, n=1, N_sup=2, expansion=2.0, global_batch_size=4, puzzle_emb_len=1)
 
-def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
-               steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
-               overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> list:
-    "Rows (training and evaluation) of baseline vs trm_nb for one case; `fast`: TrainConfig fields only the trm_nb path gets."
+def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
+               overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> SimpleNamespace:
+    "trm_nb's trainer and the baseline for one case, from equal states, checked to agree; `fast`: fields only trm_nb gets."
     fixed = get_variant(variant or get_task(task).default_variant).cfg      # fields the variant fixes stay as they are
     ov = {k: v for k, v in (SMALL if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
@@ -317,7 +318,15 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
     batches = [synthetic_batch(mcfg, B, seed=i) for i in range(3)]
     eq = check_equal(tr, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
     if not eq["ok"]: raise AssertionError(f"bench_case {task}/{cfg.variant}: trm_nb and the baseline disagree beyond tolerance: {eq}")
-    b0 = batches[0]
+    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=tr, base=base, batch=batches[0], equal=eq)
+
+def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
+               steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
+               overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> list:
+    "Rows (training and evaluation) of baseline vs trm_nb for one case; `fast`: TrainConfig fields only the trm_nb path gets."
+    c = build_pair(task, preset, variant, batch, device, overrides, small, fast)
+    cfg, mcfg, fmcfg, tr, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.tr, c.base, c.batch, c.equal
+    B = cfg.global_batch_size
     t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: tr.train_step(b0)}, steps, repeats, warmup, device)
     from trm_nb.evaluate import predict
     n_eval = eval_examples or 2 * B
@@ -402,8 +411,12 @@ def results_table(rows: list) -> str:
 def _atomic_write(path: Path, text: str):
     tmp = path.with_name(path.name + ".tmp"); tmp.write_text(text); os.replace(tmp, path)
 
-def write_results(rows: list, out="results/bench", name="bench", argv=None, extra: dict | None = None) -> Path:
-    "Write `<out>/<name>.json` and `<out>/<name>.md`; return the json path."
+SPEEDUP_LEGEND = ("`speedup` = baseline seconds / trm_nb seconds, measured in the same process (medians of alternating repeats). "
+                  "`per_s`: training steps or evaluation passes per second.")
+
+def write_results(rows: list, out="results/bench", name="bench", argv=None, extra: dict | None = None,
+                  table=results_table, legend: str = SPEEDUP_LEGEND) -> Path:
+    "Write `<out>/<name>.json` and `<out>/<name>.md` (`table(rows)` under `legend`); return the json path."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     prov = provenance(argv)
     _atomic_write(out / f"{name}.json", json.dumps(dict(provenance=prov, rows=rows, **(extra or {})), indent=1, default=str))
@@ -411,8 +424,7 @@ def write_results(rows: list, out="results/bench", name="bench", argv=None, extr
     hw = f"{env['gpu_name']} (CUDA {env['cuda']})" if env.get("gpu_name") else f"{prov['cpu_model']}, {env['torch_threads']} threads"
     md = [f"# Benchmark `{name}`", "", f"{hw}; torch {env['torch']}; commit {str(prov['git']['commit'])[:10]}"
           f"{' (dirty)' if prov['git']['dirty'] else ''}; {prov['time']}.", "",
-          "`speedup` = baseline seconds / trm_nb seconds, measured in the same process (medians of alternating repeats). "
-          "`per_s`: training steps or evaluation passes per second.", "", results_table(rows)]
+          legend, "", table(rows)]
     if extra and extra.get("notes"): md += ["", *extra["notes"]]
     _atomic_write(out / f"{name}.md", "\n".join(md) + "\n")
     return out / f"{name}.json"
@@ -570,6 +582,66 @@ def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
                      "speedup": f"{j['speedup']:.2f}x", "threads": None, "dtypes": f"{_run_dtype(dr.with_suffix('') / 'before')} / {_run_dtype(dr.with_suffix('') / 'after')}", "when": j.get("provenance", {}).get("time", "")})
     return pd.DataFrame(rows)
 
+# %% ../nbs/30_bench.ipynb #6a68e288
+GEMM_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+PROFILE_GROUPS = ("matrix products", "compiled graphs", "other ops")
+
+def op_group(key: str) -> str:
+    "The group of `PROFILE_GROUPS` a profiler event's self time counts in."
+    if key in GEMM_OPS: return "matrix products"
+    if key.startswith("## Call CompiledFxGraph"): return "compiled graphs"
+    return "other ops"
+
+def profile_step(fn, steps: int = 10, warmup: int = 3) -> dict:
+    "Unprofiled ms per call of `fn` on the CPU, then each profiler event's self ms and calls per call, and their group sums."
+    from torch.profiler import profile, ProfilerActivity
+    for _ in range(warmup): fn()
+    t = time.perf_counter()
+    for _ in range(steps): fn()
+    wall = (time.perf_counter() - t) / steps
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps): fn()
+    ops = {e.key: (e.self_cpu_time_total / steps / 1e3, e.count / steps) for e in prof.key_averages()}
+    groups = {g: sum(ms for k, (ms, _) in ops.items() if op_group(k) == g) for g in PROFILE_GROUPS}
+    return dict(wall_ms=wall * 1e3, groups=groups, ops=ops)
+
+def profile_case(task: str = "sudoku", preset: str = "cpu", variant: str | None = None, overrides: dict | None = None,
+                 fast: dict | None = None, small: bool = False, steps: int = 10, warmup: int = 3, top: int = 8) -> list:
+    "Rows (baseline, trm_nb) of where one CPU training step's time goes, grouped; trm_nb's row carries the `bound`."
+    c = build_pair(task, preset, variant, None, "cpu", overrides, small, fast)
+    flops = step_cost(c.fmcfg, c.cfg.global_batch_size, c.cfg.variant, True)["flops"]
+    rows = []
+    for path, fn, mc in (("baseline", lambda: c.base(c.batch), c.mcfg), ("trm_nb", lambda: c.tr.train_step(c.batch), c.fmcfg)):
+        r = profile_step(fn, steps, warmup); g = r["groups"]; total = sum(g.values())
+        rows.append(dict(task=c.cfg.task, variant=c.cfg.variant, preset=c.cfg.preset, path=path, dtype=mc.forward_dtype,
+                         batch=c.cfg.global_batch_size, d=c.cfg.d, T=mc.T, n=mc.n, wall_ms=r["wall_ms"], profiled_ms=total,
+                         **{f"{k} ms": v for k, v in g.items()}, gemm_share=g["matrix products"] / total,
+                         gemm_gflops=flops / g["matrix products"] / 1e6 if g["matrix products"] else None,
+                         top=[(k, round(ms, 3), cnt) for k, (ms, cnt) in sorted(r["ops"].items(), key=lambda kv: -kv[1][0])[:top]],
+                         fast=fast or {}, equal=c.equal))
+    base, fast_row = rows
+    fast_row["speedup"] = base["wall_ms"] / fast_row["wall_ms"]
+    fast_row["bound"] = base["profiled_ms"] / fast_row["matrix products ms"] if fast_row["matrix products ms"] else None
+    return rows
+
+PROFILE_LEGEND = ("Self CPU time per training step from `torch.profiler`, grouped (see nbs/30_bench.ipynb). `gemm GFLOP/s`: the "
+                  "step's analytic matmul FLOPs over its matrix-product time. `speedup`: unprofiled baseline ms / trm_nb ms. "
+                  "`bound`: the baseline's profiled ms over trm_nb's matrix-product ms, the speedup if nothing but the products took time.")
+
+def profile_table(rows: list) -> str:
+    "Markdown table of `profile_case` rows, then each path's costliest operators."
+    cols = ["task", "variant", "path", "dtype", "d", "T", "n", "wall_ms", "profiled_ms", *(f"{g} ms" for g in PROFILE_GROUPS),
+            "gemm_share", "gemm GFLOP/s", "speedup", "bound"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        v = dict(r, **{"gemm GFLOP/s": r["gemm_gflops"]})
+        lines.append("| " + " | ".join(f"{v[c]:.2f}x" if c in ("speedup", "bound") and v.get(c) is not None else
+                                        f"{100 * v[c]:.0f}%" if c == "gemm_share" else _fmt(v.get(c)) for c in cols) + " |")
+    for r in rows:
+        lines += ["", f"Costliest operators, {r['task']} {r['variant']} d={r['d']} {r['path']} (self ms per step, calls per step): "
+                  + "; ".join(f"`{k}` {ms:.2f} ({cnt:g})" for k, ms, cnt in r["top"])]
+    return "\n".join(lines)
+
 # %% ../nbs/30_bench.ipynb #0cae3f22
 DEFAULT_CASES = (("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM"))
 
@@ -589,7 +661,7 @@ def parse_args(argv=None):
     p.add_argument("--task", default=None, help="one task (default: every default case)")
     p.add_argument("--variant", default=None, help="model variant (default: the task's)")
     p.add_argument("--batch", type=int, default=None, help="batch size (default: the preset's)")
-    p.add_argument("--steps", type=int, default=3, help="steps per timed repeat")
+    p.add_argument("--steps", type=int, default=None, help="steps per timed repeat (3), or profiled steps (10)")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--eval-examples", type=int, default=None, help="examples in the timed evaluation (default: 2 batches)")
@@ -599,6 +671,7 @@ def parse_args(argv=None):
     p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small])")
     p.add_argument("--small", action="store_true", help="tiny models, seconds on a CPU (CI)")
     p.add_argument("--analytic", action="store_true", help="write the analytic recipe table only")
+    p.add_argument("--profile", action="store_true", help="where a CPU training step's time goes, both paths (torch.profiler)")
     p.add_argument("--default-run", action="store_true", help="time the default notebook run, first recipe vs today's (minutes)")
     p.add_argument("--mfu", type=float, default=0.4, help="fraction of peak for the recipe projection")
     p.add_argument("--threads", type=int, default=None, help="torch threads on CPU")
@@ -616,13 +689,21 @@ def main(argv=None):
         _atomic_write(out / "analytic.md", "# Analytic cost of the paper recipes\n\n" + recipe_table(mfu=a.mfu) + "\n")
         print(recipe_table(mfu=a.mfu)); return
     cases = [(a.task, a.variant)] if a.task else [(t, a.variant or v) for t, v in DEFAULT_CASES]
+    argv = ["python -m trm_nb.bench", *(argv if argv is not None else sys.argv[1:])]
+    if a.profile:
+        if a.device != "cpu": raise SystemExit("--profile measures CPU self time: run it with --device cpu")
+        rows = [r for task, variant in cases for r in profile_case(task, preset, variant, _kv(a.set), _kv(a.fast) or None, a.small,
+                                                                     a.steps or 10, a.warmup)]
+        p = write_results(rows, out, a.name or f"profile-{preset}{'-small' if a.small else ''}", argv=argv, table=profile_table, legend=PROFILE_LEGEND)
+        print(profile_table(rows)); print(f"wrote {p} and {p.with_suffix('.md')}")
+        return rows
     rows = []
     for task, variant in cases:
         print(f"== {task} {variant or ''} ({preset}{', small' if a.small else ''}, {a.device})", flush=True)
-        rows += bench_case(task, preset, variant, a.batch, a.device, a.steps, a.repeats, a.warmup, a.eval_examples,
+        rows += bench_case(task, preset, variant, a.batch, a.device, a.steps or 3, a.repeats, a.warmup, a.eval_examples,
                            _kv(a.set), a.small, _kv(a.fast) or None)
     name = a.name or f"{a.device}-{preset}{'-small' if a.small else ''}"
-    p = write_results(rows, out, name, argv=["python -m trm_nb.bench", *(argv if argv is not None else sys.argv[1:])])
+    p = write_results(rows, out, name, argv=argv)
     print(results_table(rows)); print(f"wrote {p} and {p.with_suffix('.md')}")
     return rows
 
