@@ -317,7 +317,7 @@ def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch
     base = BaselineStep(tr0)
     batches = [synthetic_batch(mcfg, B, seed=i) for i in range(3)]
     eq = check_equal(tr, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
-    if not eq["ok"]: raise AssertionError(f"bench_case {task}/{cfg.variant}: trm_nb and the baseline disagree beyond tolerance: {eq}")
+    if not eq["ok"]: raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
     return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=tr, base=base, batch=batches[0], equal=eq)
 
 def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
