@@ -17,9 +17,9 @@ from .runs import run_dir_of
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'FIELD_HISTORY', 'TABLE_COLUMNS', 'TABLE_ROWS',
            'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun',
-           'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'collect',
-           'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale',
-           'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
+           'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'hardware_of',
+           'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study',
+           'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
            'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report',
            'status_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
 
@@ -162,7 +162,12 @@ def model_sizes(cfg: TrainConfig) -> dict:
 def hardware(env: dict) -> str:
     "'1 x <GPU>' or '<n> CPU threads (<machine>)' from a run's environment record."
     if env.get("gpu_name"): return f"{env.get('gpu_count', 1)} x {env['gpu_name']}"
-    return f"{env.get('torch_threads', '?')} CPU threads ({env.get('processor', '?')})"
+    k = env.get('torch_threads', '?')
+    return f"{k} CPU thread{'' if k == 1 else 's'} ({env.get('processor', '?')})"
+
+def hardware_of(done: list) -> str:
+    "Every hardware the finished runs `done` used, in run order, without repeats: seeds of one row may differ."
+    return " / ".join(dict.fromkeys(x["hardware"] for x in done))
 
 def collect(configs: list) -> list:
     "One record per config: status, exact accuracy and its test count, wall time, hardware, sizes."
@@ -236,7 +241,7 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
                     "seeds": " ".join(_fmt(v) for v in vals) + (f" ({len(done)}/{len(mine)} run)" if len(done) < len(mine) else ""),
                     "95% CI": f"{_fmt(lo)}-{_fmt(hi)}" if done else "",
                     "scale": scale, "params": f"{x0['params']:,}", "depth": x0["depth"], "fwd passes": x0["forward_passes"],
-                    "hardware": done[0]["hardware"] if done else "",
+                    "hardware": hardware_of(done),
                     "wall time / run": f"{np.mean([x['wall_time_s'] for x in done]) / 60:.1f} min" if done else "",
                     "to run": "" if len(done) == len(mine) else (command(mine[0][0]) if command else "not run")})
     return pd.DataFrame(out, columns=TABLE_COLUMNS).fillna("")
@@ -467,7 +472,7 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     found = findings(df, PAIRED_REFERENCE.get(table))
     done = [x for x in collect(configs) if x["status"] == "finished"]
     if done:
-        hw = ", ".join(sorted({x["hardware"] for x in done}))
+        hw = hardware_of(done)
         found += (f"\n- **Compute**: {len(done)} of {len(configs)} runs finished, "
                   f"{sum(x['wall_time_s'] for x in done) / 3600:.2f} h of training wall time in all ({hw}).")
     if table in PAIRED_REFERENCE: found += "\n" + paired_markdown(paired_by_seed(runs, configs, PAIRED_REFERENCE[table]), PAIRED_REFERENCE[table])
