@@ -21,7 +21,7 @@ __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL
            'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study',
            'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
            'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report',
-           'status_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
+           'status_markdown', 'compute_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -508,6 +508,23 @@ def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("pape
             paper = r["value"] or "OOM in the paper"
             row = r["variant"] + (f" ({r['dataset']})" if t >= 4 else "")
             lines.append(f"| {t} | {row} | {paper} | " + " | ".join(cells) + f" | [table{t}](nbs/table{t}.ipynb) |")
+    return "\n".join(lines)
+
+def compute_markdown(results_dir="results", scales=("paper", "cpu")) -> str:
+    "One line per scale with finished runs on disk: how many (per task), their training wall time, the hardware they ran on."
+    from collections import Counter
+    lines = []
+    for s in scales:
+        done = []
+        for p in sorted((Path(results_dir) / "study" / s).glob("*/*/run.json")):
+            try: run = json.loads(p.read_text())
+            except json.JSONDecodeError as e: raise ValueError(f"{p}: not a readable run record ({e})") from None
+            if run.get("status") == "finished":
+                done.append(dict(task=p.parent.parent.name, wall=run["wall_time_s"], hardware=hardware(run.get("environment", {}))))
+        if not done: continue
+        tasks = ", ".join(f"{t} {k}" for t, k in Counter(x["task"] for x in done).items())
+        lines.append(f"- `{s}` scale: {len(done)} finished runs ({tasks}), {sum(x['wall'] for x in done) / 3600:.1f} h of "
+                     f"training wall time in all, on {hardware_of(done)}")
     return "\n".join(lines)
 
 # %% ../nbs/40_study.ipynb #figlinks1
