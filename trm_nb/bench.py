@@ -505,7 +505,7 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
     b, a = rows
     res = dict(rows=rows, speedup=b["notebook_wall_s"] / a["notebook_wall_s"], accuracy_change=a["exact_accuracy"] - b["exact_accuracy"])
     res["target_met"] = bool(res["speedup"] >= 2 and res["accuracy_change"] >= -0.01)
-    prov = provenance(["python -m trm_nb.bench --default-run"])
+    prov = provenance(["python -m trm_nb.bench --default-run"] + ([f"--name {name}"] if name != "default-run" else []))
     _atomic_write(base.parent / f"{name}.json", json.dumps(dict(provenance=prov, **res), indent=1, default=str))
     cols = ["which", "notebook_wall_s", "train_wall_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
     md = [f"# The default run, before and after (`python -m trm_nb.bench --default-run`)", "",
@@ -668,7 +668,7 @@ def parse_args(argv=None):
     p.add_argument("--set", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for both paths")
     p.add_argument("--fast", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for the trm_nb path only")
     p.add_argument("--out", default="results/bench")
-    p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small])")
+    p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small]; default-run with --default-run)")
     p.add_argument("--small", action="store_true", help="tiny models, seconds on a CPU (CI)")
     p.add_argument("--analytic", action="store_true", help="write the analytic recipe table only")
     p.add_argument("--profile", action="store_true", help="where a CPU training step's time goes, both paths (torch.profiler)")
@@ -683,7 +683,7 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     preset = a.preset or ("paper" if a.device == "cuda" else "cpu")
     out = Path(a.out)
-    if a.default_run: return default_run(out)
+    if a.default_run: return default_run(out, name=a.name or "default-run")
     if a.analytic:
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write(out / "analytic.md", "# Analytic cost of the paper recipes\n\n" + recipe_table(mfu=a.mfu) + "\n")
