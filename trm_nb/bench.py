@@ -573,8 +573,7 @@ def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
                          "dtypes": f"{v['baseline']['dtype']} / {t['dtype']}",
                          "baseline ms": round(1000 * v["baseline"]["seconds"], 1), "trm_nb ms": round(1000 * t["seconds"], 1),
                          "speedup": f"{v['baseline']['seconds'] / t['seconds']:.2f}x", "threads": thr, "when": prov.get("time", "")})
-    dr = Path(results_dir) / "default-run.json"
-    if dr.exists():
+    for dr in sorted(Path(results_dir).glob("default-run*.json")):     # default-run.json and any from other hosts (--name)
         j = json.loads(dr.read_text()); b, a = j["rows"]
         rows.append({"file": dr.stem, "case": "papermill nbs/train.ipynb (whole notebook)", "phase": "run",
                      "change": f"recipe {b['steps']} -> {a['steps']} steps, lr {b['lr']:g} -> {a['lr']:g}, compile {b['compile']} -> {a['compile']}",
