@@ -40,3 +40,20 @@ def test_default_run_keeps_the_last_comparison_when_a_run_fails(tmp_path, monkey
     assert (old / "run.json").read_text() == "{}"
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["default-run"]
     assert not (tmp_path / "bench" / "default-run" / "before").exists()
+
+def test_default_run_name_from_the_command_line(tmp_path, monkeypatch):
+    "`--default-run --name N` writes N.json and N.md (the command in both), and leaves default-run.* of another host alone."
+    import trm_nb.bench as B
+    class _Task:
+        def dataset_path(self, cfg): return tmp_path / "data"
+        def prepare(self, cfg): pass
+    monkeypatch.setattr(B, "get_task", lambda name: _Task())
+    row = lambda which, wall, acc: dict(which=which, notebook_wall_s=wall, train_wall_s=wall - 10, exact_accuracy=acc, token_accuracy=0.9,
+                                        steps=10, processes=1, compile=which == "after", lr=1e-3, lr_min_ratio=1.0)
+    monkeypatch.setattr(B, "_default_run_pair", lambda base, *a: [row("before", 100.0, 0.5), row("after", 40.0, 0.5)])
+    (tmp_path / "default-run.json").write_text("kept")
+    B.main(["--default-run", "--name", "other-host", "--out", str(tmp_path)])
+    res = json.loads((tmp_path / "other-host.json").read_text())
+    assert res["speedup"] == 2.5 and res["target_met"] and res["provenance"]["command"].endswith("--default-run --name other-host")
+    assert "--name other-host" in (tmp_path / "other-host.md").read_text().splitlines()[0]
+    assert (tmp_path / "default-run.json").read_text() == "kept"

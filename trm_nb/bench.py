@@ -508,7 +508,7 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
     prov = provenance(["python -m trm_nb.bench --default-run"] + ([f"--name {name}"] if name != "default-run" else []))
     _atomic_write(base.parent / f"{name}.json", json.dumps(dict(provenance=prov, **res), indent=1, default=str))
     cols = ["which", "notebook_wall_s", "train_wall_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
-    md = [f"# The default run, before and after (`python -m trm_nb.bench --default-run`)", "",
+    md = [f"# The default run, before and after (`{prov['command']}`)", "",
           f"{prov['cpu_model']}, {os.cpu_count()} cores; torch {prov['environment']['torch']}; commit "
           f"{str(prov['git']['commit'])[:10]}; {prov['time']}. Both runs in one sitting, same data (built beforehand), each with a cold inductor cache, seed {seed}.", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
