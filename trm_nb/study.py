@@ -519,8 +519,10 @@ def compute_markdown(results_dir="results", scales=("paper", "cpu")) -> str:
         for p in sorted((Path(results_dir) / "study" / s).glob("*/*/run.json")):
             try: run = json.loads(p.read_text())
             except json.JSONDecodeError as e: raise ValueError(f"{p}: not a readable run record ({e})") from None
-            if run.get("status") == "finished":
-                done.append(dict(task=p.parent.parent.name, wall=run["wall_time_s"], hardware=hardware(run.get("environment", {}))))
+            if not isinstance(run, dict): raise ValueError(f"{p}: a run record is a JSON object, not {type(run).__name__}")
+            if run.get("status") != "finished": continue
+            if not isinstance(run.get("wall_time_s"), (int, float)): raise ValueError(f"{p}: a finished run without its wall_time_s")
+            done.append(dict(task=p.parent.parent.name, wall=run["wall_time_s"], hardware=hardware(run.get("environment", {}))))
         if not done: continue
         tasks = ", ".join(f"{t} {k}" for t, k in Counter(x["task"] for x in done).items())
         lines.append(f"- `{s}` scale: {len(done)} finished runs ({tasks}), {sum(x['wall'] for x in done) / 3600:.1f} h of "
