@@ -20,9 +20,13 @@ def test_gpu_script_on_cpu(tmp_path):
                        cwd=ROOT, env=_env() | {"DEVICE": "cpu"}, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "h on H100 SXM" in (tmp_path / "analytic.md").read_text()
-    rows = json.loads((tmp_path / "cpu-paper.json").read_text())["rows"]
-    assert {(x["task"], x["variant"]) for x in rows} == {("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM")}
-    assert "speedup" in (tmp_path / "cpu-paper.md").read_text()
+    fast = {"": {}, "-compiled": dict(compile=True, compile_scope="step"),
+            "-cudagraphs": dict(compile=True, compile_scope="step", compile_mode="reduce-overhead"), "-checkpointing": dict(activation_checkpointing=True)}
+    for name, want in fast.items():
+        rows = json.loads((tmp_path / f"cpu-paper{name}.json").read_text())["rows"]
+        assert {(x["task"], x["variant"]) for x in rows} == {("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM")}
+        assert all(x["fast"] == want and x["equal"]["ok"] for x in rows), name      # each path checked against the baseline
+        assert "speedup" in (tmp_path / f"cpu-paper{name}.md").read_text()
 
 def test_default_run_keeps_the_last_comparison_when_a_run_fails(tmp_path, monkeypatch):
     "A default-run comparison that fails half-way (a notebook error, Ctrl-C) leaves the previous one as it was, and no partial folder."

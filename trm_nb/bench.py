@@ -13,7 +13,7 @@ import torch
 import trm_nb
 from .config import TrainConfig, resolve_config, trm_config, environment_info, git_commit
 from .layers import swiglu_hidden
-from .model import TRMConfig
+from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task
 from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
 
@@ -187,6 +187,7 @@ class BaselineStep:
     def __init__(self, tr):
         self.cfg, self.device = tr.cfg, tr.device
         self.model = copy.deepcopy(tr.model)
+        set_activation_checkpointing(self.model, False)         # the official code keeps every activation
         self.head = ACTLossHead(self.model, tr.head.loss_type)
         self.head.loss_fn = partial(stablemax_cross_entropy, dtype=torch.float64) if tr.head.loss_type.startswith("stablemax") else tr.head.loss_fn
         self.optimizers = []

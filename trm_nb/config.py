@@ -77,6 +77,8 @@ class TrainConfig:
     ema_rate: float = 0.999
     compile: bool = False                 # torch.compile the model
     compile_scope: str = "net"            # what compile covers: 'net' (each 2-layer network, for training steps) or 'step' (the whole ACT step)
+    compile_mode: str = "default"         # torch.compile mode; 'reduce-overhead' replays each compiled graph as a CUDA graph (GPU only)
+    activation_checkpointing: bool = False  # recompute each network call's activations in the backward pass: far less memory, same gradients
     deterministic: bool | None = None     # deterministic kernels (torch.use_deterministic_algorithms); None: on when compiling on a CPU
     # --- evaluation
     eval_interval: int | None = 5000      # epochs between evaluations (None: only at the end)
@@ -128,7 +130,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
-               compile_scope=("net", "step"))
+               compile_scope=("net", "step"), compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
 
 def _coerce(ann: str, v):
     "`(value, None)` if `v` fits the annotation `ann` (e.g. 'int | None'), else `(None, what was expected)`."

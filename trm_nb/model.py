@@ -11,6 +11,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 from fastcore.basics import patch
 
 from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding, SwiGLU,
@@ -18,8 +19,8 @@ from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'split_official_prefix',
-           'official_to_trm_key', 'trm_to_official_key', 'paper_config', 'build_model']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'set_activation_checkpointing',
+           'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key', 'paper_config', 'build_model']
 
 # %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
@@ -107,12 +108,19 @@ class Block(nn.Module):
 
 class Net(nn.Module):
     "TRM's single network: `net(h, inj) = blocks(h + inj)` (official `L_level`)."
+    recompute = False     # activation checkpointing (`set_activation_checkpointing`): keep h + inj only, run the blocks again in backward
+
     def __init__(self, cfg: TRMConfig, num_layers: Optional[int] = None):
         super().__init__()
         self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.layers if num_layers is None else num_layers)])
 
     def forward(self, h: torch.Tensor, inj: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
-        h = h + inj
+        if self.recompute and torch.is_grad_enabled():
+            return checkpoint(self.blocks, h + inj, cos_sin, use_reentrant=False)
+        return self.blocks(h + inj, cos_sin)
+
+    def blocks(self, h: torch.Tensor, cos_sin: Optional[CosSin] = None) -> torch.Tensor:
+        "The layers applied to the residual stream `h` (the injection already added)."
         for layer in self.layers: h = layer(h, cos_sin)
         return h
 
@@ -286,6 +294,13 @@ def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: 
                 _, (_, nq_halt, nq_cont) = self.inner(y, z, data)
                 outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
     return Carry(y, z, steps, halted, data), outputs
+
+# %% ../nbs/01_model.ipynb #30ca231f
+def set_activation_checkpointing(model: nn.Module, on: bool = True) -> int:
+    "Recompute (on) or keep (off) the activations of every `Net` of `model` in the backward pass; returns how many nets."
+    nets = [m for m in model.modules() if isinstance(m, Net)]
+    for m in nets: m.recompute = on
+    return len(nets)
 
 # %% ../nbs/01_model.ipynb #a9f5961b
 OFFICIAL_WRAPPERS = ('_orig_mod.', 'model.', 'inner.')   # torch.compile, the loss head, the ACT wrapper, in this order

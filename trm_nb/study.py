@@ -78,7 +78,7 @@ RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}      # (scale, 
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
-               "checkpoint_every", "run_name")      # config fields that do not change what a run computes
+               "checkpoint_every", "run_name", "activation_checkpointing")      # config fields that do not change what a run computes
 
 def _field_defaults() -> dict:
     "TrainConfig's defaults as a JSON record holds them."
@@ -92,7 +92,7 @@ FIELD_HISTORY = {"compile_scope": "step"}          # the whole ACT step was comp
 def same_run(recorded: dict, cfg: TrainConfig) -> bool:
     "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added since counts as its default or history.)"
     want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults() | FIELD_HISTORY
-    skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope"})     # the scope of a compile that did not happen
+    skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope", "compile_mode"})   # how a compile that did not happen was set
     return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in skip)
 
 def run_status(cfg: TrainConfig) -> str:

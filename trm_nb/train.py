@@ -4,7 +4,7 @@
 
 # %% ../nbs/28_train.ipynb #ee787c95
 from __future__ import annotations
-import contextlib, copy, dataclasses, json, os, shutil, time, warnings
+import contextlib, copy, dataclasses, functools, json, os, shutil, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -14,6 +14,7 @@ from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtyp
 from .tasks import get_task
 from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text
 from .losses import ACTLossHead
+from .model import set_activation_checkpointing
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, lr_at, set_lr, EMA
 from .evaluate import predict
@@ -109,10 +110,13 @@ class Trainer:
         deterministic_kernels(cfg, self.device)          # before compiling: compiled CPU runs reproducible bit for bit
         self.head = make_model(cfg, meta, self.world, self.device)
         self.model = self.head.model
-        self.step_fn, self.compiled_nets = self.head, []
+        set_activation_checkpointing(self.model, cfg.activation_checkpointing)   # recompute the networks in the backward pass
+        self.step_fn, self.compiled_nets, self.cuda_graphs = self.head, [], False
         if cfg.compile and can_compile(self.device):     # compile_scope: the 2-layer networks (default) or the whole step
-            if cfg.compile_scope == "step": self.step_fn = torch.compile(self.head)
-            else: self.compiled_nets = compile_nets(self.model)
+            compiler = functools.partial(torch.compile, mode=cfg.compile_mode)
+            if cfg.compile_scope == "step": self.step_fn = compiler(self.head)
+            else: self.compiled_nets = compile_nets(self.model, compiler)
+            self.cuda_graphs = cfg.compile_mode == "reduce-overhead" and self.device.type == "cuda"
         self.optimizers, self.base_lrs = [], []
         if getattr(self.model, "puzzle_emb", None) is not None:
             self.optimizers.append(SignSGDSparse(self.model.puzzle_emb, lr=0.0, weight_decay=cfg.puzzle_emb_weight_decay))
@@ -183,6 +187,7 @@ def train_step(self: Trainer, batch: dict) -> dict:
     self.model.train()
     batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
     if self.carry is None: self.carry = self.head.initial_carry(batch)
+    if self.cuda_graphs: torch.compiler.cudagraph_mark_step_begin()      # a new step: the graphs may reuse the last step's output memory
     kw = dict(generator=self.gen) if self.explore_slice is None else dict(generator=self.gen, explore_slice=self.explore_slice)
     with using_compiled(self.compiled_nets): self.carry, loss, metrics, _, _ = self.step_fn(self.carry, batch, **kw)
     (loss / self.cfg.global_batch_size).backward()
