@@ -52,12 +52,14 @@ def test_default_run_name_from_the_command_line(tmp_path, monkeypatch):
         def dataset_path(self, cfg): return tmp_path / "data"
         def prepare(self, cfg): pass
     monkeypatch.setattr(B, "get_task", lambda name: _Task())
-    row = lambda which, wall, acc: dict(which=which, notebook_wall_s=wall, train_wall_s=wall - 10, exact_accuracy=acc, token_accuracy=0.9,
-                                        steps=10, processes=1, compile=which == "after", lr=1e-3, lr_min_ratio=1.0)
+    row = lambda which, wall, acc: dict(which=which, notebook_wall_s=wall, train_wall_s=wall - 10, first_step_s=None if which == "before" else 7.5,
+                                        evaluation_s=2.0, exact_accuracy=acc, token_accuracy=0.9, steps=10, processes=1,
+                                        compile=which == "after", lr=1e-3, lr_min_ratio=1.0)
     monkeypatch.setattr(B, "_default_run_pair", lambda base, *a: [row("before", 100.0, 0.5), row("after", 40.0, 0.5)])
     (tmp_path / "default-run.json").write_text("kept")
     B.main(["--default-run", "--name", "other-host", "--out", str(tmp_path)])
     res = json.loads((tmp_path / "other-host.json").read_text())
     assert res["speedup"] == 2.5 and res["target_met"] and res["provenance"]["command"].endswith("--default-run --name other-host")
-    assert "--name other-host" in (tmp_path / "other-host.md").read_text().splitlines()[0]
+    md = (tmp_path / "other-host.md").read_text()
+    assert "--name other-host" in md.splitlines()[0] and "| first_step_s | evaluation_s |" in md and "| after | 40 | 30 | 7.5 | 2 |" in md
     assert (tmp_path / "default-run.json").read_text() == "kept"

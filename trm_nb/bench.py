@@ -453,7 +453,8 @@ def _run_summary(run_dir: Path) -> dict:
     r = json.loads((run_dir / "run.json").read_text()); c, m = r["config"], r["final_metrics"]["all"]
     root = Path(trm_nb.__file__).resolve().parent.parent
     return dict(run=str(run_dir.relative_to(root) if run_dir.is_relative_to(root) else run_dir), exact_accuracy=m["exact_accuracy"], token_accuracy=m["token_accuracy"], steps=r["steps"],
-                train_wall_s=r["wall_time_s"], processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
+                train_wall_s=r["wall_time_s"], first_step_s=r.get("timing", {}).get("first_step_s"),
+                evaluation_s=r.get("timing", {}).get("evaluation_s"), processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
                 lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"])
 
 def _default_run_pair(base, nb, root, data_dir, seed, before, after, papermill_args) -> list:
@@ -508,12 +509,12 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
     res["target_met"] = bool(res["speedup"] >= 2 and res["accuracy_change"] >= -0.01)
     prov = provenance(["python -m trm_nb.bench --default-run"] + ([f"--name {name}"] if name != "default-run" else []))
     _atomic_write(base.parent / f"{name}.json", json.dumps(dict(provenance=prov, **res), indent=1, default=str))
-    cols = ["which", "notebook_wall_s", "train_wall_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
+    cols = ["which", "notebook_wall_s", "train_wall_s", "first_step_s", "evaluation_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
     md = [f"# The default run, before and after (`{prov['command']}`)", "",
           f"{prov['cpu_model']}, {os.cpu_count()} cores; torch {prov['environment']['torch']}; commit "
           f"{str(prov['git']['commit'])[:10]}; {prov['time']}. Both runs in one sitting, same data (built beforehand), each with a cold inductor cache, seed {seed}.", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join(_fmt(r[c]) if not isinstance(r[c], float) or c.endswith("_s") or c.startswith("lr")
+    md += ["| " + " | ".join(_fmt(r[c]) if r[c] is None or not isinstance(r[c], float) or c.endswith("_s") or c.startswith("lr")
                              else f"{100 * r[c]:.1f}%" for c in cols) + " |" for r in rows]
     md += ["", f"**Speedup {res['speedup']:.2f}x** (whole notebook), exact accuracy {100 * res['accuracy_change']:+.1f} points: "
            f"target (>= 2x, >= -1 point) {'met' if res['target_met'] else 'not met'}. Runs: `{name}/before/`, `{name}/after/`; "
@@ -541,6 +542,8 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
     lines = ["| | first `cpu` recipe | today's default |", "|---|---|---|",
              row("wall time, whole notebook (data prebuilt)", lambda x: format_duration(x["notebook_wall_s"])),
              row("training (run.json)", lambda x: format_duration(x["train_wall_s"])),
+             *([row("of which the first step (compiling), evaluation", lambda x: f"{format_duration(x['first_step_s'])}, "
+                    f"{format_duration(x['evaluation_s'])}")] if all(x.get("first_step_s") is not None for x in r.values()) else []),
              row("held-out exact accuracy (256 puzzles)", lambda x: f"**{pct(x['exact_accuracy'])}**"),
              row("held-out token accuracy", lambda x: pct(x["token_accuracy"])),
              row("steps, learning rate", lambda x: f"{x['steps']:,}, {x['lr']:g}" + (" cosine to " + f"{x['lr'] * x['lr_min_ratio']:g}" if x["lr_min_ratio"] < 1 else " constant")),

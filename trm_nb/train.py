@@ -102,6 +102,7 @@ class Trainer:
         self._reset_acc()
         self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
         self.last_eval, self.resumes, self._stage = {}, [], "training"
+        self.timing = dict(first_step_s=None, evaluation_s=0.0, checkpoint_s=0.0)   # where this process's wall time went
         self._t0 = time.time()
 
     def build_model(self, meta):
@@ -341,7 +342,8 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
         deterministic_kernels=torch.are_deterministic_algorithms_enabled(),
         deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
-        final_metrics=self.last_eval, **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
+        final_metrics=self.last_eval, timing={k: v if v is None else round(v, 2) for k, v in self.timing.items()},
+        **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch
 def done(self: Trainer) -> bool:
@@ -356,10 +358,11 @@ def eval_due(self: Trainer, step: int) -> bool:
 
 @patch
 def _evaluate_and_log(self: Trainer):
-    st = rng_state()                 # evaluation must not move the random streams of training
+    st, t = rng_state(), time.time()     # evaluation must not move the random streams of training
     res = self.evaluate()
     set_rng_state(st)
     if self.log is not None: self.log.log(self.step, **flat_eval(res))
+    self.timing["evaluation_s"] += time.time() - t
 
 @patch
 def _start(self: Trainer) -> bool:
@@ -407,7 +410,8 @@ def fit(self: Trainer, on_log=None) -> dict:
             while not self.done():
                 self._stage = "training"
                 _, batch, _ = self.sampler.next_batch()
-                self.train_step(batch); bar.update(1)
+                t = time.time(); self.train_step(batch); bar.update(1)
+                if self.timing["first_step_s"] is None: self.timing["first_step_s"] = time.time() - t     # compiles, when compiling
                 last = self.done()
                 if self.step % cfg.log_every == 0 or last:
                     row = self.flush_metrics()
@@ -416,8 +420,9 @@ def fit(self: Trainer, on_log=None) -> dict:
                         if on_log: on_log(self)
                 do_eval = self.eval_due(self.step)
                 if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
-                    self._stage = "checkpoint"
+                    self._stage, t = "checkpoint", time.time()
                     self.check_finite(); self.save_checkpoint(); self.write_run_json("running")
+                    self.timing["checkpoint_s"] += time.time() - t
                 if do_eval:
                     self._stage = "evaluation"; self._evaluate_and_log()
             bar.close()
