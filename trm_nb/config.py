@@ -244,7 +244,7 @@ def git_commit(path=".") -> dict:
         run = lambda *a: subprocess.run(["git", *a], cwd=path, capture_output=True, text=True, timeout=10)
         head = run("rev-parse", "HEAD")
         if head.returncode: return dict(commit=None, dirty=None)
-        dirty = bool(run("status", "--porcelain", "--untracked-files=no").stdout.strip())
+        dirty = bool(run("status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results").stdout.strip())
         return dict(commit=head.stdout.strip(), dirty=dirty)
     except (OSError, subprocess.SubprocessError):
         return dict(commit=None, dirty=None)
