@@ -63,3 +63,11 @@ def test_default_run_name_from_the_command_line(tmp_path, monkeypatch):
     md = (tmp_path / "other-host.md").read_text()
     assert "--name other-host" in md.splitlines()[0] and "| first_step_s | evaluation_s |" in md and "| after | 40 | 30 | 7.5 | 2 |" in md
     assert (tmp_path / "default-run.json").read_text() == "kept"
+
+def test_bad_setting_is_one_line(tmp_path):
+    "A bad `--fast` / `--set` value is refused before anything runs, in one line naming the field and what it accepts."
+    r = subprocess.run([sys.executable, "-m", "trm_nb.bench", "--small", "--task", "sudoku", "--fast", "compile_mode=warp",
+                        "--out", str(tmp_path)], cwd=ROOT, env=_env(), capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert r.stderr.strip().splitlines()[-1].startswith("trm_nb.bench: error: invalid config") and "compile_mode='warp'" in r.stderr
+    assert not list(tmp_path.iterdir())                     # nothing written

@@ -712,4 +712,7 @@ def main(argv=None):
 
 # %% ../nbs/30_bench.ipynb #c02055f6
 #| eval: false
-if __name__ == "__main__": main()
+if __name__ == "__main__":
+    from trm_nb.config import RunError
+    try: main()
+    except RunError as e: raise SystemExit(f"trm_nb.bench: error: {' '.join(str(e).split())}") from None   # one line, as trm_nb.train prints it
