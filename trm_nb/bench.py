@@ -24,7 +24,8 @@ __all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'SPEE
            'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split', 'baseline_eval',
            'time_pair', 'build_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe', 'provenance',
            'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
-           'speed_changes', 'op_group', 'profile_step', 'profile_case', 'profile_table', 'parse_args', 'main']
+           'speed_changes', 'op_group', 'gemm_dims', 'profile_step', 'gemms_alone', 'profile_case', 'profile_table',
+           'parse_args', 'main']
 
 # %% ../nbs/30_bench.ipynb #16bbe9ba
 def block_flops(cfg: TRMConfig, B: int) -> int:
@@ -374,10 +375,10 @@ def cpu_flags() -> list:
     except (OSError, StopIteration): return []
     return sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx512f", "avx2")))
 
-def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20) -> dict:
+def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20, dtypes=(torch.float32, torch.bfloat16)) -> dict:
     "GFLOP/s of one (m x k) @ (k x n) product per CPU dtype, in the threads torch uses now: does bfloat16 pay on this CPU?"
     out = {}
-    for dt in (torch.float32, torch.bfloat16):
+    for dt in dtypes:
         a, b = torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt)
         for _ in range(3): a @ b
         t = time.perf_counter()
@@ -595,18 +596,44 @@ def op_group(key: str) -> str:
     if key.startswith("## Call CompiledFxGraph"): return "compiled graphs"
     return "other ops"
 
+def gemm_dims(key: str, shapes: list) -> tuple | None:
+    "(m, k, n, batch) of a profiled product from its input shapes (`aten::addmm`'s first input is the bias), else None."
+    if key not in GEMM_OPS or len(shapes) < 2: return None
+    a, b = (shapes[1], shapes[2]) if key in ("aten::addmm", "aten::baddbmm") else (shapes[0], shapes[1])
+    if len(a) != len(b) or len(a) not in (2, 3): return None
+    return a[-2], a[-1], b[-1], a[0] if len(a) == 3 else 1
+
 def profile_step(fn, steps: int = 10, warmup: int = 3) -> dict:
-    "Unprofiled ms per call of `fn` on the CPU, then each profiler event's self ms and calls per call, and their group sums."
+    """Unprofiled ms per call of `fn` on the CPU, then each profiler event's self ms and calls per call, their group sums,
+    and the matrix products by shape (ms and calls per call of `fn`, FLOPs of one product)."""
     from torch.profiler import profile, ProfilerActivity
     for _ in range(warmup): fn()
     t = time.perf_counter()
     for _ in range(steps): fn()
     wall = (time.perf_counter() - t) / steps
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
         for _ in range(steps): fn()
     ops = {e.key: (e.self_cpu_time_total / steps / 1e3, e.count / steps) for e in prof.key_averages()}
     groups = {g: sum(ms for k, (ms, _) in ops.items() if op_group(k) == g) for g in PROFILE_GROUPS}
-    return dict(wall_ms=wall * 1e3, groups=groups, ops=ops)
+    gemms = {}
+    for e in prof.key_averages(group_by_input_shape=True):
+        dims = gemm_dims(e.key, e.input_shapes)
+        if dims is None: continue
+        g = gemms.setdefault(dims, dict(m=dims[0], k=dims[1], n=dims[2], batch=dims[3], ms=0.0, calls=0.0,
+                                        flops=2 * dims[0] * dims[1] * dims[2] * dims[3]))
+        g["ms"] += e.self_cpu_time_total / steps / 1e3; g["calls"] += e.count / steps
+    return dict(wall_ms=wall * 1e3, groups=groups, ops=ops, gemms=sorted(gemms.values(), key=lambda g: -g["ms"]))
+
+def gemms_alone(gemms: list, dtype: torch.dtype = torch.float32, reps: int = 20) -> list:
+    """`gemms` (from `profile_step`) with each product also timed alone, on fresh operands in the same threads:
+    `gflops` is its rate inside the step, `alone_gflops` its rate by itself, `alone_ms` its calls at that rate."""
+    out = []
+    for g in gemms:
+        rate = gemm_probe(g["m"], g["k"], g["n"], reps, dtypes=(dtype,))[str(dtype).removeprefix("torch.")] \
+            if g["batch"] == 1 else None                          # a batched product is timed in the step only
+        out.append(dict(g, gflops=g["flops"] * g["calls"] / g["ms"] / 1e6 if g["ms"] else None, alone_gflops=rate,
+                        alone_ms=g["flops"] * g["calls"] / rate / 1e6 if rate else None))
+    return out
 
 def profile_case(task: str = "sudoku", preset: str = "cpu", variant: str | None = None, overrides: dict | None = None,
                  fast: dict | None = None, small: bool = False, steps: int = 10, warmup: int = 3, top: int = 8) -> list:
@@ -616,34 +643,46 @@ def profile_case(task: str = "sudoku", preset: str = "cpu", variant: str | None 
     rows = []
     for path, fn, mc in (("baseline", lambda: c.base(c.batch), c.mcfg), ("trm_nb", lambda: c.tr.train_step(c.batch), c.fmcfg)):
         r = profile_step(fn, steps, warmup); g = r["groups"]; total = sum(g.values())
+        gm = gemms_alone(r["gemms"], mc.dtype)
+        alone = sum(x["alone_ms"] if x["alone_ms"] is not None else x["ms"] for x in gm)
         rows.append(dict(task=c.cfg.task, variant=c.cfg.variant, preset=c.cfg.preset, path=path, dtype=mc.forward_dtype,
                          batch=c.cfg.global_batch_size, d=c.cfg.d, T=mc.T, n=mc.n, wall_ms=r["wall_ms"], profiled_ms=total,
                          **{f"{k} ms": v for k, v in g.items()}, gemm_share=g["matrix products"] / total,
                          gemm_gflops=flops / g["matrix products"] / 1e6 if g["matrix products"] else None,
+                         **{"products alone ms": alone}, gemms=gm,
                          top=[(k, round(ms, 3), cnt) for k, (ms, cnt) in sorted(r["ops"].items(), key=lambda kv: -kv[1][0])[:top]],
                          fast=fast or {}, equal=c.equal))
     base, fast_row = rows
     fast_row["speedup"] = base["wall_ms"] / fast_row["wall_ms"]
     fast_row["bound"] = base["profiled_ms"] / fast_row["matrix products ms"] if fast_row["matrix products ms"] else None
+    fast_row["bound alone"] = base["profiled_ms"] / fast_row["products alone ms"] if fast_row["products alone ms"] else None
     return rows
 
 PROFILE_LEGEND = ("Self CPU time per training step from `torch.profiler`, grouped (see nbs/30_bench.ipynb). `gemm GFLOP/s`: the "
                   "step's analytic matmul FLOPs over its matrix-product time. `speedup`: unprofiled baseline ms / trm_nb ms. "
-                  "`bound`: the baseline's profiled ms over trm_nb's matrix-product ms, the speedup if nothing but the products took time.")
+                  "`bound`: the baseline's profiled ms over trm_nb's matrix-product ms, the speedup if nothing but the products took time. "
+                  "`products alone ms`: the same products, each timed by itself on fresh operands (a product's rate inside the step "
+                  "against alone is in the lines under the table); `bound alone`: the bound if every product ran at that rate.")
 
-def profile_table(rows: list) -> str:
-    "Markdown table of `profile_case` rows, then each path's costliest operators."
+def profile_table(rows: list, shapes: int = 6) -> str:
+    "Markdown table of `profile_case` rows, then each path's costliest operators and its `shapes` costliest products."
     cols = ["task", "variant", "path", "dtype", "d", "T", "n", "wall_ms", "profiled_ms", *(f"{g} ms" for g in PROFILE_GROUPS),
-            "gemm_share", "gemm GFLOP/s", "speedup", "bound"]
+            "products alone ms", "gemm_share", "gemm GFLOP/s", "speedup", "bound", "bound alone"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         v = dict(r, **{"gemm GFLOP/s": r["gemm_gflops"]})
-        lines.append("| " + " | ".join(f"{v[c]:.2f}x" if c in ("speedup", "bound") and v.get(c) is not None else
+        lines.append("| " + " | ".join(f"{v[c]:.2f}x" if c in ("speedup", "bound", "bound alone") and v.get(c) is not None else
                                         f"{100 * v[c]:.0f}%" if c == "gemm_share" else _fmt(v.get(c)) for c in cols) + " |")
     for r in rows:
         lines += ["", f"Costliest operators, {r['task']} {r['variant']} d={r['d']} {r['path']} (self ms per step, calls per step): "
                   + "; ".join(f"`{k}` {ms:.2f} ({cnt:g})" for k, ms, cnt in r["top"])]
+    for r in rows:
+        lines += ["", f"Costliest products, {r['task']} {r['variant']} d={r['d']} {r['path']} (m x k @ k x n: ms per step, calls, "
+                  "GFLOP/s in the step / alone): " + "; ".join(
+                      f"`{'%dx' % g['batch'] if g['batch'] > 1 else ''}{g['m']}x{g['k']} @ {g['k']}x{g['n']}` {g['ms']:.2f} ({g['calls']:g}), "
+                      f"{_fmt(g['gflops'])} / {_fmt(g['alone_gflops'])}" for g in r.get("gemms", [])[:shapes])]
     return "\n".join(lines)
+
 
 # %% ../nbs/30_bench.ipynb #0cae3f22
 DEFAULT_CASES = (("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM"))
