@@ -19,11 +19,11 @@ from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, Dir
 
 # %% auto #0
 __all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'SPEEDUP_LEGEND', 'DEFAULT_RUN_BEFORE', 'GEMM_OPS',
-           'PROFILE_GROUPS', 'PROFILE_LEGEND', 'DEFAULT_CASES', 'block_flops', 'block_params', 'dense_params',
-           'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config', 'recipe_cost', 'recipe_table',
-           'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split', 'baseline_eval',
-           'time_pair', 'build_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe', 'provenance',
-           'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
+           'PROFILE_GROUPS', 'PROFILE_LEGEND', 'PROFILE_INFLATION', 'DEFAULT_CASES', 'block_flops', 'block_params',
+           'dense_params', 'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config', 'recipe_cost',
+           'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split',
+           'baseline_eval', 'time_pair', 'build_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe',
+           'provenance', 'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
            'speed_changes', 'op_group', 'gemm_dims', 'profile_step', 'gemms_alone', 'profile_case', 'profile_table',
            'parse_args', 'main']
 
@@ -664,6 +664,8 @@ PROFILE_LEGEND = ("Self CPU time per training step from `torch.profiler`, groupe
                   "`products alone ms`: the same products, each timed by itself on fresh operands (a product's rate inside the step "
                   "against alone is in the lines under the table); `bound alone`: the bound if every product ran at that rate.")
 
+PROFILE_INFLATION = 1.2     # profiled over unprofiled step time above which a profile's table says it is not to be trusted
+
 def profile_table(rows: list, shapes: int = 6) -> str:
     "Markdown table of `profile_case` rows, then each path's costliest operators and its `shapes` costliest products."
     cols = ["task", "variant", "path", "dtype", "d", "T", "n", "wall_ms", "profiled_ms", *(f"{g} ms" for g in PROFILE_GROUPS),
@@ -673,6 +675,10 @@ def profile_table(rows: list, shapes: int = 6) -> str:
         v = dict(r, **{"gemm GFLOP/s": r["gemm_gflops"]})
         lines.append("| " + " | ".join(f"{v[c]:.2f}x" if c in ("speedup", "bound", "bound alone") and v.get(c) is not None else
                                         f"{100 * v[c]:.0f}%" if c == "gemm_share" else _fmt(v.get(c)) for c in cols) + " |")
+    for r in rows:
+        if r["profiled_ms"] > PROFILE_INFLATION * r["wall_ms"]:
+            lines += ["", f"**Inflated profile** ({r['path']}): the profiled step took {r['profiled_ms'] / r['wall_ms']:.2f}x the unprofiled one "
+                      f"(above {PROFILE_INFLATION}x), so its operators' times are not the step's; profile again (fewer `--steps`, a quieter machine)."]
     for r in rows:
         lines += ["", f"Costliest operators, {r['task']} {r['variant']} d={r['d']} {r['path']} (self ms per step, calls per step): "
                   + "; ".join(f"`{k}` {ms:.2f} ({cnt:g})" for k, ms, cnt in r["top"])]
