@@ -677,7 +677,7 @@ def profile_table(rows: list, shapes: int = 6) -> str:
                                         f"{100 * v[c]:.0f}%" if c == "gemm_share" else _fmt(v.get(c)) for c in cols) + " |")
     for r in rows:
         if r["profiled_ms"] > PROFILE_INFLATION * r["wall_ms"]:
-            lines += ["", f"**Inflated profile** ({r['path']}): the profiled step took {r['profiled_ms'] / r['wall_ms']:.2f}x the unprofiled one "
+            lines += ["", f"**Inflated profile** ({r['task']} {r['variant']} d={r['d']} {r['path']}): the profiled step took {r['profiled_ms'] / r['wall_ms']:.2f}x the unprofiled one "
                       f"(above {PROFILE_INFLATION}x), so its operators' times are not the step's; profile again (fewer `--steps`, a quieter machine)."]
     for r in rows:
         lines += ["", f"Costliest operators, {r['task']} {r['variant']} d={r['d']} {r['path']} (self ms per step, calls per step): "
