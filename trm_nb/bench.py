@@ -689,7 +689,6 @@ def profile_table(rows: list, shapes: int = 6) -> str:
                       f"{_fmt(g['gflops'])} / {_fmt(g['alone_gflops'])}" for g in r.get("gemms", [])[:shapes])]
     return "\n".join(lines)
 
-
 # %% ../nbs/30_bench.ipynb #0cae3f22
 DEFAULT_CASES = (("sudoku", "TRM-MLP"), ("maze", "TRM-Att"), ("arc1", "TRM-Att"), ("sudoku", "HRM"))
 
