@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import trm_nb
-from .config import TrainConfig, resolve_config, trm_config, environment_info, git_commit
+from .config import TrainConfig, resolve_config, trm_config, environment_info, git_commit, _POS, _NONNEG
 from .layers import swiglu_hidden
 from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task
@@ -701,17 +701,28 @@ def _kv(items) -> dict:
         except json.JSONDecodeError: out[k] = v
     return out
 
+def _arg(cast, rule):
+    "An argparse type: `cast` the text, then check it against a `(predicate, words)` rule of `trm_nb.config`."
+    def f(text):
+        try: v = cast(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected {cast.__name__}, got {text!r}") from None
+        if not rule[0](v): raise argparse.ArgumentTypeError(f"must be {rule[1]}, got {text}")
+        return v
+    return f
+
+_FRACTION = (lambda v: 0 < v <= 1, "in (0, 1]")
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m trm_nb.bench", description="Benchmark trm_nb against an official-style eager baseline.")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=["cpu", "cuda"])
     p.add_argument("--preset", default=None, help="paper | cpu | smoke (default: paper on cuda, cpu on cpu)")
     p.add_argument("--task", default=None, help="one task (default: every default case)")
     p.add_argument("--variant", default=None, help="model variant (default: the task's)")
-    p.add_argument("--batch", type=int, default=None, help="batch size (default: the preset's)")
-    p.add_argument("--steps", type=int, default=None, help="steps per timed repeat (3), or profiled steps (10)")
-    p.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
-    p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--eval-examples", type=int, default=None, help="examples in the timed evaluation (default: 2 batches)")
+    p.add_argument("--batch", type=_arg(int, _POS), default=None, help="batch size (default: the preset's)")
+    p.add_argument("--steps", type=_arg(int, _POS), default=None, help="steps per timed repeat (3), or profiled steps (10)")
+    p.add_argument("--repeats", type=_arg(int, _POS), default=5, help="timed repeats (median reported)")
+    p.add_argument("--warmup", type=_arg(int, _NONNEG), default=2)
+    p.add_argument("--eval-examples", type=_arg(int, _POS), default=None, help="examples in the timed evaluation (default: 2 batches)")
     p.add_argument("--set", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for both paths")
     p.add_argument("--fast", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for the trm_nb path only")
     p.add_argument("--out", default="results/bench")
@@ -720,8 +731,8 @@ def parse_args(argv=None):
     p.add_argument("--analytic", action="store_true", help="write the analytic recipe table only")
     p.add_argument("--profile", action="store_true", help="where a CPU training step's time goes, both paths (torch.profiler)")
     p.add_argument("--default-run", action="store_true", help="time the default notebook run, first recipe vs today's (minutes)")
-    p.add_argument("--mfu", type=float, default=0.4, help="fraction of peak for the recipe projection")
-    p.add_argument("--threads", type=int, default=None, help="torch threads on CPU")
+    p.add_argument("--mfu", type=_arg(float, _FRACTION), default=0.4, help="fraction of peak for the recipe projection")
+    p.add_argument("--threads", type=_arg(int, _POS), default=None, help="torch threads on CPU")
     return p.parse_args(argv)
 
 def main(argv=None):
