@@ -560,30 +560,43 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
     return out
 
 # %% ../nbs/30_bench.ipynb #32cd503b
+def _speed_rows(p: Path, j: dict) -> list:
+    "The rows of one benchmark file (`write_results`' json): one per case and phase that has both paths."
+    if not isinstance(j, dict) or "rows" not in j or not j["rows"] or "impl" not in j["rows"][0]: return []
+    prov = j.get("provenance", {}); thr = prov.get("environment", {}).get("torch_threads")
+    by, rows = {}, []
+    for r in j["rows"]: by.setdefault((r["task"], r["variant"], r["d"], r["T"], r["n"], r["phase"]), {})[r["impl"]] = r
+    for (task, variant, d, T, n, phase), v in by.items():
+        if "baseline" not in v or "trm_nb" not in v: continue
+        t = v["trm_nb"]
+        change = ", ".join(f"{k}={val}" for k, val in (t.get("fast") or {}).items()) or f"trm_nb eager ({t['dtype']})"
+        rows.append({"file": p.stem, "case": f"{task} {variant} d={d} T={T} n={n}", "phase": phase, "change": change,
+                     "dtypes": f"{v['baseline']['dtype']} / {t['dtype']}",
+                     "baseline ms": round(1000 * v["baseline"]["seconds"], 1), "trm_nb ms": round(1000 * t["seconds"], 1),
+                     "speedup": f"{v['baseline']['seconds'] / t['seconds']:.2f}x", "threads": thr, "when": prov.get("time", "")})
+    return rows
+
+def _default_run_row(dr: Path, j: dict) -> dict:
+    "The row of one default-run comparison (`default_run`'s json)."
+    b, a = j["rows"]
+    return {"file": dr.stem, "case": "papermill nbs/train.ipynb (whole notebook)", "phase": "run",
+            "change": f"recipe {b['steps']} -> {a['steps']} steps, lr {b['lr']:g} -> {a['lr']:g}, compile {b['compile']} -> {a['compile']}",
+            "baseline ms": round(1000 * b["notebook_wall_s"]), "trm_nb ms": round(1000 * a["notebook_wall_s"]),
+            "speedup": f"{j['speedup']:.2f}x", "threads": None, "dtypes": f"{_run_dtype(dr.with_suffix('') / 'before')} / {_run_dtype(dr.with_suffix('') / 'after')}",
+            "when": j.get("provenance", {}).get("time", "")}
+
 def speed_changes(results_dir="results/bench") -> "pd.DataFrame":
-    "One row per (benchmark file, case, phase): the change, baseline and trm_nb ms, speedup; plus the default-run row."
+    "One row per (benchmark file, case, phase): the change, baseline and trm_nb ms, speedup; plus the default-run rows."
     import pandas as pd
     rows = []
-    for p in sorted(Path(results_dir).glob("*.json")):
-        j = json.loads(p.read_text())
-        if "rows" not in j or not j["rows"] or "impl" not in j["rows"][0]: continue
-        prov = j.get("provenance", {}); thr = prov.get("environment", {}).get("torch_threads")
-        by = {}
-        for r in j["rows"]: by.setdefault((r["task"], r["variant"], r["d"], r["T"], r["n"], r["phase"]), {})[r["impl"]] = r
-        for (task, variant, d, T, n, phase), v in by.items():
-            if "baseline" not in v or "trm_nb" not in v: continue
-            t = v["trm_nb"]
-            change = ", ".join(f"{k}={val}" for k, val in (t.get("fast") or {}).items()) or f"trm_nb eager ({t['dtype']})"
-            rows.append({"file": p.stem, "case": f"{task} {variant} d={d} T={T} n={n}", "phase": phase, "change": change,
-                         "dtypes": f"{v['baseline']['dtype']} / {t['dtype']}",
-                         "baseline ms": round(1000 * v["baseline"]["seconds"], 1), "trm_nb ms": round(1000 * t["seconds"], 1),
-                         "speedup": f"{v['baseline']['seconds'] / t['seconds']:.2f}x", "threads": thr, "when": prov.get("time", "")})
-    for dr in sorted(Path(results_dir).glob("default-run*.json")):     # default-run.json and any from other hosts (--name)
-        j = json.loads(dr.read_text()); b, a = j["rows"]
-        rows.append({"file": dr.stem, "case": "papermill nbs/train.ipynb (whole notebook)", "phase": "run",
-                     "change": f"recipe {b['steps']} -> {a['steps']} steps, lr {b['lr']:g} -> {a['lr']:g}, compile {b['compile']} -> {a['compile']}",
-                     "baseline ms": round(1000 * b["notebook_wall_s"]), "trm_nb ms": round(1000 * a["notebook_wall_s"]),
-                     "speedup": f"{j['speedup']:.2f}x", "threads": None, "dtypes": f"{_run_dtype(dr.with_suffix('') / 'before')} / {_run_dtype(dr.with_suffix('') / 'after')}", "when": j.get("provenance", {}).get("time", "")})
+    files = sorted(Path(results_dir).glob("*.json"))
+    for p in files:                      # default-run.json and any from other hosts (--name) are comparisons, the rest benchmarks
+        try:
+            j = json.loads(p.read_text())
+            if p.name.startswith("default-run"): rows.append(_default_run_row(p, j))
+            else: rows += _speed_rows(p, j)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            raise ValueError(f"{p}: not a benchmark result this table can read ({type(e).__name__}: {e})") from None
     return pd.DataFrame(rows)
 
 # %% ../nbs/30_bench.ipynb #6a68e288
