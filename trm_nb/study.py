@@ -15,13 +15,14 @@ from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'FIELD_HISTORY', 'TABLE_COLUMNS', 'TABLE_ROWS',
-           'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun',
-           'same_run', 'run_status', 'train_one', 'keep_final', 'run_all', 'model_sizes', 'hardware', 'hardware_of',
-           'collect', 'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'table_study',
-           'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
-           'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'table_report',
-           'status_markdown', 'compute_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'EAGER_CONTROL', 'FIELD_HISTORY',
+           'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES',
+           'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all',
+           'model_sizes', 'hardware', 'hardware_of', 'collect', 'wilson', 'reproductions', 'study_table',
+           'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan',
+           'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown', 'other_measures', 'other_markdown',
+           'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown',
+           'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -78,7 +79,10 @@ RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}      # (scale, 
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
-               "checkpoint_every", "run_name", "activation_checkpointing")      # config fields that do not change what a run computes
+               "checkpoint_every", "run_name")      # config fields that do not change what a run computes
+# fields that change nothing in an eager run (activation checkpointing recomputes the same values bit for bit), but
+# move a compiled run's rounding (the compiler fuses the recomputed graph differently): they count only when compiling
+EAGER_CONTROL = ("activation_checkpointing",)
 
 def _field_defaults() -> dict:
     "TrainConfig's defaults as a JSON record holds them."
@@ -92,7 +96,7 @@ FIELD_HISTORY = {"compile_scope": "step"}          # the whole ACT step was comp
 def same_run(recorded: dict, cfg: TrainConfig) -> bool:
     "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added since counts as its default or history.)"
     want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults() | FIELD_HISTORY
-    skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope", "compile_mode"})   # how a compile that did not happen was set
+    skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope", "compile_mode", *EAGER_CONTROL})   # how a compile that did not happen was set
     return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in skip)
 
 def run_status(cfg: TrainConfig) -> str:
