@@ -85,6 +85,8 @@ class TrainConfig:
     eval_batch_size: int | None = None    # None: global_batch_size
     eval_N_sup: int | None = None         # supervision steps at evaluation (None: N_sup)
     test_time_halting: bool = False       # halt a sample at evaluation when q > 0 (paper: off)
+    eval_every: int = 0                   # steps between extra held-out evaluations, for learning curves (0: none)
+    train_probe: int = 256                # training examples scored with frozen weights at each evaluation (0: none)
     pass_ks: tuple = (1, 2, 5, 10, 100, 1000)
     arc_pooled_voting: bool = True        # ARC: pool votes over every evaluation of the run (official); False: per checkpoint
     # --- run
@@ -127,7 +129,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
               lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
               puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
-              eval_N_sup=_POS, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
+              eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
                compile_scope=("net", "step"), compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))

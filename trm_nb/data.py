@@ -14,8 +14,8 @@ import torch
 # %% auto #0
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
            'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
-           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'iter_test_batches',
-           'plot_grid']
+           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
+           'iter_test_batches', 'example_subset', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -358,18 +358,35 @@ def official_schedule(meta: PuzzleDatasetMetadata, epochs: int, eval_interval: i
                 steps_per_iter=int(per_iter))
 
 # %% ../nbs/10_data.ipynb #604a9126
+def puzzle_of_examples(d: dict) -> np.ndarray:
+    "The puzzle index of each example of one set (from its `puzzle_indices`)."
+    pidx = np.asarray(d["puzzle_indices"])
+    return np.repeat(np.arange(len(pidx) - 1), np.diff(pidx))
+
 def iter_test_batches(meta: PuzzleDatasetMetadata, data: dict, global_batch_size: int, rank: int = 0, world_size: int = 1):
     "Yield `(set_name, batch, n_real_global, lo, hi)` over every example of every set; rows lo:hi of the set are this rank's real rows."
     local = global_batch_size // world_size
     for name, d in data.items():
-        n, pidx = len(d["inputs"]), np.asarray(d["puzzle_indices"])
-        puzzle_of = np.repeat(np.arange(len(pidx) - 1), np.diff(pidx))    # puzzle index of each example
+        n, puzzle_of = len(d["inputs"]), puzzle_of_examples(d)
         for start in range(0, n, global_batch_size):
             end = min(n, start + global_batch_size)
             lo, hi = min(start + rank * local, end), min(start + (rank + 1) * local, end)
             batch = collate(dict(inputs=d["inputs"][lo:hi], labels=d["labels"][lo:hi],
                                  puzzle_identifiers=d["puzzle_identifiers"][puzzle_of[lo:hi]]), meta, pad_to=local)
             yield name, batch, end - start, lo, hi
+
+# %% ../nbs/10_data.ipynb #0393b599
+def example_subset(data: dict, n: int) -> dict:
+    "`n` examples spread evenly over each set of a split, each its own puzzle and group: a split to score like the test split."
+    out = {}
+    for name, d in data.items():
+        total = len(d["inputs"])
+        idx = np.unique(np.linspace(0, total - 1, min(n, total)).round().astype(np.int64))
+        ones = np.arange(len(idx) + 1, dtype=np.int64)
+        out[name] = dict(inputs=np.asarray(d["inputs"][idx]), labels=np.asarray(d["labels"][idx]),
+                         puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[puzzle_of_examples(d)[idx]],
+                         puzzle_indices=ones, group_indices=ones.copy())
+    return out
 
 # %% ../nbs/10_data.ipynb #e4a00750
 def plot_grid(ax, grid, cmap=None, wrong=None, title=None, vmin=None, vmax=None, text=None):

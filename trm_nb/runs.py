@@ -13,8 +13,8 @@ from .config import TrainConfig, RunError, environment_info, git_commit
 from .data import atomic_write_text
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'run_dir_of', 'RunBusyError', 'RunLock', 'lock_run', 'run_contents', 'atomic_save', 'rng_state',
-           'set_rng_state', 'MetricsLog', 'run_record', 'write_run_record', 'flat_eval']
+__all__ = ['RUN_FILES', 'PATH_FIELDS', 'run_dir_of', 'RunBusyError', 'RunLock', 'lock_run', 'run_contents', 'atomic_save',
+           'rng_state', 'set_rng_state', 'MetricsLog', 'portable_path', 'run_record', 'write_run_record', 'flat_eval']
 
 # %% ../nbs/26_runs.ipynb #b45082f3
 def run_dir_of(cfg: TrainConfig) -> Path:
@@ -133,12 +133,23 @@ class MetricsLog:
         return pd.DataFrame(self.rows, columns=self.keys()).apply(pd.to_numeric, errors="coerce") if self.rows else pd.DataFrame()
 
 # %% ../nbs/26_runs.ipynb #4ea026d7
+PATH_FIELDS = ("data_dir", "out_dir", "train_csv", "test_csv")      # config fields that name a place on this machine
+
+def portable_path(p, root):
+    "`p` relative to `root` where it lies inside it (a record that reads the same on any machine), else as it is."
+    if p is None or not Path(p).is_absolute(): return p
+    try: return str(Path(p).resolve().relative_to(Path(root).resolve()))
+    except ValueError: return str(p)
+
 def run_record(cfg: TrainConfig, status: str, **fields) -> dict:
-    "The `run.json` content of a run of `cfg`: identity, config, provenance, and the given `fields`."
+    "The `run.json` content of a run of `cfg`: identity, config (paths relative to the repository), provenance, `fields`."
     import trm_nb
+    root = Path(trm_nb.__file__).parent.parent
+    config = asdict(cfg) | {k: portable_path(getattr(cfg, k), root) for k in PATH_FIELDS}
+    if isinstance(fields.get("data"), dict) and "path" in fields["data"]:
+        fields["data"] = fields["data"] | dict(path=portable_path(fields["data"]["path"], root))
     return dict(status=status, run_name=run_dir_of(cfg).name, task=cfg.task, preset=cfg.preset, variant=cfg.variant,
-                seed=cfg.seed, config=asdict(cfg), git=git_commit(Path(trm_nb.__file__).parent),
-                environment=environment_info(), **fields)
+                seed=cfg.seed, config=config, git=git_commit(root), environment=environment_info(), **fields)
 
 def write_run_record(run_dir, record: dict):
     "Write `record` to `<run_dir>/run.json` atomically."

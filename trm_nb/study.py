@@ -10,19 +10,20 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainConfig, resolve_config, trm_config
+from .config import TrainConfig, RunError, resolve_config, trm_config
 from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
+from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row_curves
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'EAGER_CONTROL', 'FIELD_HISTORY',
-           'TABLE_COLUMNS', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE', 'FIGURE_SOURCES',
-           'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final', 'run_all',
-           'model_sizes', 'hardware', 'hardware_of', 'collect', 'wilson', 'reproductions', 'study_table',
-           'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs', 'paper_command', 'paper_plan',
-           'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown', 'other_measures', 'other_markdown',
-           'plot_rows', 'plot_depth', 'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown',
-           'resolve', 'pseudocode_table']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'POOLED_EVALS', 'EAGER_CONTROL',
+           'FIELD_HISTORY', 'TABLE_COLUMNS', 'CI', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE',
+           'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final',
+           'code_changes', 'run_all', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'wilson', 'reproductions',
+           'data_used', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs',
+           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
+           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'plot_table_curves', 'code_versions',
+           'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -61,7 +62,7 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
     # poorly. lr, lr_min_ratio, compile and forward_dtype are pinned to the `cpu` preset values the runs were made with (the preset has
     # since moved to a faster recipe). 1500 steps at 40-50 blanks spreads Table 1's seed 0 from 0% to 85% at 3-11 min a run (TRM ~7 min).
     "cpu": {"sudoku": dict(T=3, n=6, N_sup=16, max_steps=1500, lr=1e-3, lr_min_ratio=1.0, compile=False, forward_dtype="auto", gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
-                           log_every=50, checkpoint_every=250),   # checkpoints: a run stopped with the session resumes
+                           log_every=50, checkpoint_every=250, eval_every=150),   # checkpoints: a run stopped with the session resumes
             # Maze, by measurement (pilots in results/pilots/maze, see the maze `cpu` preset): 6x6 generated mazes without dihedral
             # copies (their labels contradict the test tie-break), 16000 of them, T=2 n=2 N_sup=8, lr 1e-3 cosine to 0.1x, 6000
             # steps, compiled: TRM-Att 73.8% exact in 3.8 min, while the paper's T=3 n=4 N_sup=16 reached 25.4% in the same time.
@@ -69,7 +70,8 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
             # where TRM-Att reached 30.9% (pilots, 6-7 min each); the paper's 0% for it needs Maze-Hard's 30x30 mazes and 109+ moves.
             # Pinned here field by field, so that a later change of the preset leaves these runs finished.
             "maze": dict(gen_size=6, gen_train=16000, gen_test=256, maze_aug=False, num_aug=0, T=2, n=2, N_sup=8, max_steps=6000,
-                         lr=1e-3, lr_min_ratio=0.1, compile=True, compile_scope="step", log_every=100, checkpoint_every=1000),
+                         lr=1e-3, lr_min_ratio=0.1, compile=True, compile_scope="step", log_every=100, checkpoint_every=1000,
+                         eval_every=750),
             # ARC-AGI-1 on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC), by two pilots: see ARC_CPU_CANVAS
             "arc1": dict(ARC_CPU_CANVAS, log_every=50)},
     "paper": {t: {} for t in STUDY_TASKS},
@@ -79,7 +81,9 @@ RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}      # (scale, 
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
-               "checkpoint_every", "run_name")      # config fields that do not change what a run computes
+               "checkpoint_every", "run_name", "train_probe")      # config fields that do not change what a run computes
+# extra evaluations train nothing differently (they restore the random streams), but ARC's pooled voting pools them
+POOLED_EVALS = ("eval_every",)
 # fields that change nothing in an eager run (activation checkpointing recomputes the same values bit for bit), but
 # move a compiled run's rounding (the compiler fuses the recomputed graph differently): they count only when compiling
 EAGER_CONTROL = ("activation_checkpointing",)
@@ -97,6 +101,7 @@ def same_run(recorded: dict, cfg: TrainConfig) -> bool:
     "Does a run recorded with config dict `recorded` compute what `cfg` asks for? (A field added since counts as its default or history.)"
     want, default = json.loads(json.dumps(asdict(cfg), default=list)), _field_defaults() | FIELD_HISTORY
     skip = set(RUN_CONTROL) | (set() if want.get("compile") else {"compile_scope", "compile_mode", *EAGER_CONTROL})   # how a compile that did not happen was set
+    if not (want.get("arc_pooled_voting") and want["task"] in ("arc1", "arc2")): skip |= set(POOLED_EVALS)
     return all(recorded.get(k, default.get(k)) == v for k, v in want.items() if k not in skip)
 
 def run_status(cfg: TrainConfig) -> str:
@@ -125,24 +130,40 @@ def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal:
         if bar is not None: bar.close()
 
 def keep_final(cfg: TrainConfig) -> Path:
-    "Write `<run>/final/main.pt` from the run's newest checkpoint: its config and the weights it was evaluated with (the EMA's if any)."
+    "Write `<run>/final/main.pt` from the run's newest checkpoint: its config, the raw weights and the EMA (which evaluation used)."
     from trm_nb.checkpoint import latest_checkpoint, load_file
     from trm_nb.runs import atomic_save
-    d = run_dir_of(cfg); ck = latest_checkpoint(d / "checkpoints")
+    d = run_dir_of(cfg)
+    ck = latest_checkpoint(d / "checkpoints")
     if ck is None: raise FileNotFoundError(f"{d}: no checkpoint to keep the final weights from")
     s = load_file(ck / "main.pt")
-    shadow = (s.get("ema") or {}).get("shadow", {})
-    model = {k: shadow.get(k, v).detach().clone() for k, v in s["model"].items()}    # clone: save only the kept tensors
+    clone = lambda w: {k: v.detach().clone() for k, v in w.items()}        # clone: save only the kept tensors
+    ema = s.get("ema")
+    ema = None if ema is None else dict(decay=ema["decay"], num_updates=ema["num_updates"], shadow=clone(ema["shadow"]))
     slim = {k: s[k] for k in ("step", "config", "identifiers", "world_size", "wall_time", "data_root_rel") if k in s}
-    atomic_save(slim | dict(model=model, ema=None), d / "final" / "main.pt")
+    atomic_save(slim | dict(model=clone(s["model"]), ema=ema), d / "final" / "main.pt")
     return d / "final" / "main.pt"
 
+def code_changes(root=None) -> list:
+    "Files under `trm_nb/` with uncommitted changes in the checkout that holds the package ([] where git cannot tell)."
+    import trm_nb
+    root = Path(root or Path(trm_nb.__file__).parent.parent)
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "trm_nb"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError): return []
+    return [line[3:] for line in out.stdout.splitlines()] if out.returncode == 0 else []
+
 def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
-            keep_weights=lambda cfg: cfg.seed == 0) -> dict:
+            keep_weights=lambda cfg: cfg.seed == 0, allow_dirty: bool = False) -> dict:
     "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
     from tqdm.auto import tqdm
     from tqdm import tqdm as terminal_tqdm
     todo = [c for c in configs if run_status(c) != "finished"]
+    evidence = [c for c in todo if c.preset != "smoke"]                  # smoke runs are tests, never evidence
+    changed = code_changes() if evidence and not allow_dirty else []
+    if changed:                           # a study's runs name the code that made them: a commit, not a working tree
+        raise RunError(f"refusing to train {len(todo)} study run(s) from uncommitted changes to {', '.join(changed[:5])}: "
+                       f"commit them first, or pass allow_dirty=True for an experiment (its runs record git.dirty=true)")
     bars = [tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs")]
     if terminal: bars.append(terminal_tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs", file=sys.__stderr__))
     for cfg in todo:
@@ -177,14 +198,16 @@ def collect(configs: list) -> list:
     "One record per config: status, exact accuracy and its test count, wall time, hardware, sizes."
     rows = []
     for cfg in configs:
-        d = run_dir_of(cfg); rec = dict(run=d.name, variant=cfg.variant, seed=cfg.seed, status=run_status(cfg)) | model_sizes(cfg)
+        d = run_dir_of(cfg)
+        rec = dict(run=d.name, run_dir=d, variant=cfg.variant, seed=cfg.seed, status=run_status(cfg)) | model_sizes(cfg)
         if rec["status"] == "finished":
             run = json.loads((d / "run.json").read_text())
             fm = run["final_metrics"]; name, value = get_task(cfg.task).headline(fm)
             s = next(iter(v for v in fm.values() if "exact_accuracy" in v))
             n = fm["arc"]["n_tasks"] if "arc" in fm else s["n"]           # ARC's pass@K is a mean over test tasks
             rec |= dict(metric=name, value=value, n_test=n, wall_time_s=run["wall_time_s"], steps=run["steps"], secondary=get_task(cfg.task).secondary(fm),
-                        hardware=hardware(run["environment"]), commit=(run.get("git") or {}).get("commit"))
+                        hardware=hardware(run["environment"]), commit=(run.get("git") or {}).get("commit"),
+            dirty=(run.get("git") or {}).get("dirty"))
         rows.append(rec)
     return rows
 
@@ -207,8 +230,30 @@ def reproductions(table: int | None = None) -> list:
 def _fmt(x, pct=True):
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else (f"{100 * x:.1f}" if pct else f"{x}")
 
-TABLE_COLUMNS = ["row", "dataset", "paper", "others", "ours (mean)", "sd", "seeds", "95% CI", "scale", "params", "depth", "fwd passes",
-                 "hardware", "wall time / run", "to run"]
+TABLE_COLUMNS = ["row", "dataset", "data used", "paper", "others", "ours (mean)", "sd", "seeds", "95% CI (seeds)",
+                 "pooled Wilson 95%", "steps to 90%", "scale", "params", "depth", "fwd passes", "hardware", "wall time / run",
+                 "to run"]
+CI = "95% CI (seeds)"          # the t-interval of the mean over seeds: what the findings and error bars use
+
+def data_used(cfg: TrainConfig) -> str:
+    "What a run trained and was tested on, in words (the paper's benchmark names only where its data ran)."
+    t, g = get_task(cfg.task), cfg.gen_size
+    if cfg.data == "generated" and t.name == "sudoku":
+        return f"generated {g}x{g} Sudoku, {cfg.gen_min_blanks}-{cfg.gen_max_blanks} blanks"
+    if cfg.data == "generated" and t.name == "maze": return f"generated {g}x{g} mazes"
+    if t.name in ("arc1", "arc2") and cfg.arc_canvas < 30: return f"{t.dataset} on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"
+    return t.dataset
+
+def _interval(lo, hi) -> str:
+    "'lo-hi' in percent, clipped to 0-100 (empty without an interval)."
+    if lo is None or math.isnan(lo): return ""
+    return f"{_fmt(max(lo, 0.0))}-{_fmt(min(hi, 1.0))}"
+
+def _steps_to(xs: list) -> str:
+    "The mean over seeds of the step where held-out accuracy first reached 90% of its final value (runs with a curve)."
+    s = [steps_to(run_curve(x["run_dir"])) for x in xs]
+    s = [v for v in s if not math.isnan(v)]
+    return f"{np.mean(s):.0f} ({len(s)}/{len(xs)} curves)" if s else "no curve"
 
 def _gap(scale: str, dataset: str) -> str:
     "Why no run of `dataset` exists at `scale`."
@@ -235,15 +280,18 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
         others = [f"{float(o['value']):.1f} ({o['source']})" for o in reproductions(table)
                   if o["variant"] == r0.variant and o["dataset"] == get_task(r0.task).dataset and not r0.changes]
         vals = np.array([x["value"] for x in done])
-        k = sum(x["value"] * x["n_test"] for x in done); n = sum(x["n_test"] for x in done)
+        k = sum(x["value"] * x["n_test"] for x in done)
+        n = sum(x["n_test"] for x in done)
         lo, hi = wilson(k, n) if done else (None, None)
         x0 = mine[0][2]
-        out.append({"row": row, "dataset": dataset, "paper": p.get("value") or ("OOM in the paper" if "OOM" in p.get("note", "") else ""),
+        out.append({"row": row, "dataset": dataset, "data used": data_used(mine[0][1]),
+                    "paper": p.get("value") or ("OOM in the paper" if "OOM" in p.get("note", "") else ""),
                     "others": "; ".join(others),
                     "ours (mean)": _fmt(vals.mean()) if done else "",
                     "sd": _fmt(vals.std(ddof=1)) if len(done) > 1 else "",
                     "seeds": " ".join(_fmt(v) for v in vals) + (f" ({len(done)}/{len(mine)} run)" if len(done) < len(mine) else ""),
-                    "95% CI": f"{_fmt(lo)}-{_fmt(hi)}" if done else "",
+                    CI: _interval(*seed_interval(vals)[1:]), "pooled Wilson 95%": _interval(lo, hi) if done else "",
+                    "steps to 90%": _steps_to(done) if done else "",
                     "scale": scale, "params": f"{x0['params']:,}", "depth": x0["depth"], "fwd passes": x0["forward_passes"],
                     "hardware": hardware_of(done),
                     "wall time / run": f"{np.mean([x['wall_time_s'] for x in done]) / 60:.1f} min" if done else "",
@@ -329,6 +377,10 @@ def _num(x):
     try: return float(x)
     except (TypeError, ValueError): return None
 
+def _parse_interval(c) -> tuple:
+    "`(low, high)` of a 'lo-hi' cell; NaNs for an empty one."
+    return tuple(map(float, c.split("-"))) if c else (math.nan, math.nan)
+
 def kendall_tau(a: list, b: list) -> float:
     "Kendall's tau-a between two equally long lists of numbers."
     n = len(a); s = 0
@@ -358,13 +410,16 @@ def findings(df, reference: str = None) -> str:
         tau = kendall_tau([_num(x) for x in both["ours (mean)"]], [_num(x) for x in both["paper"]])
         lines += ["- **The paper's order**: " + " > ".join(f"{r} ({p})" for r, p in zip(paper["row"], paper["paper"])),
                   f"- **Agreement**: Kendall's tau = {tau:.2f} over {len(both)} rows (1: same order, -1: reversed)."]
-    ci = [tuple(map(float, c.split("-"))) for c in ours["95% CI"]]
-    over = [f"{a} / {b}" for (a, (lo_a, _)), (b, (_, hi_b)) in zip(zip(ours["row"], ci), zip(list(ours["row"])[1:], ci[1:])) if hi_b >= lo_a]
-    lines.append("- **Overlapping 95% intervals** (not told apart by these runs): " + ("; ".join(over) if over else "none"))
+        zeros = sum(_num(x) == 0 for x in both["ours (mean)"])
+        if zeros > 1: lines[-1] += f" {zeros} rows tie at 0.0: their order is not measured, and tau counts their pairs as ties."
+    ci = [_parse_interval(c) for c in ours[CI]]
+    over = [f"{a} / {b}" for (a, (lo_a, _)), (b, (_, hi_b)) in zip(zip(ours["row"], ci), zip(list(ours["row"])[1:], ci[1:]))
+            if not hi_b < lo_a]               # NaN (one seed: no interval) compares False: not told apart
+    lines.append("- **Overlapping 95% intervals over seeds** (not told apart by these runs): " + ("; ".join(over) if over else "none"))
     if reference in list(ours["row"]):
         lo_r, hi_r = ci[list(ours["row"]).index(reference)]
         side = lambda keep: ", ".join(r for r, c in zip(ours["row"], ci) if r != reference and keep(c)) or "none"
-        lines.append(f"- **Against {reference}** (95% intervals apart): above it: {side(lambda c: c[0] > hi_r)}; "
+        lines.append(f"- **Against {reference}** (95% intervals over seeds apart): above it: {side(lambda c: c[0] > hi_r)}; "
                      f"below it: {side(lambda c: c[1] < lo_r)}; overlapping it: {side(lambda c: c[0] <= hi_r and c[1] >= lo_r)}")
     counts = sorted({len(str(x).split(" (")[0].split()) for x in have.get("seeds", [])})
     if len(counts) > 1:
@@ -381,19 +436,22 @@ def paired_by_seed(study: list, configs: list, reference: str) -> "pd.DataFrame"
     import pandas as pd
     val = {(r.row, get_task(r.task).dataset, r.seed): x["value"] for r, x in zip(study, collect(configs)) if x["status"] == "finished"}
     out = []
+    of = lambda row, ds: {s: 100 * v for (rw, d, s), v in val.items() if (rw, d) == (row, ds)}
     for row, ds in dict.fromkeys((r.row, get_task(r.task).dataset) for r in study):
-        seeds = sorted(s for (rw, d, s) in val if (rw, d) == (row, ds) and (reference, d, s) in val)
-        if row == reference or not seeds: continue
-        diffs = [100 * (val[(row, ds, s)] - val[(reference, ds, s)]) for s in seeds]
-        out.append({"row": row, "dataset": ds, "seeds": " ".join(map(str, seeds)), "mean difference": f"{np.mean(diffs):+.1f}",
-                    "per seed": " ".join(f"{d:+.1f}" for d in diffs), "better than the reference": f"{sum(d > 0 for d in diffs)}/{len(diffs)}"})
-    return pd.DataFrame(out, columns=["row", "dataset", "seeds", "mean difference", "per seed", "better than the reference"])
+        p = paired_interval(of(row, ds), of(reference, ds))
+        if row == reference or not p["seeds"]: continue
+        ci = f"{p['low']:+.1f} to {p['high']:+.1f}" if len(p["seeds"]) > 1 else ""
+        out.append({"row": row, "dataset": ds, "seeds": " ".join(map(str, p["seeds"])), "mean difference": f"{p['mean']:+.1f}",
+                    "95% CI (seeds)": ci, "per seed": " ".join(f"{d:+.1f}" for d in p["diffs"]),
+                    "better than the reference": f"{sum(d > 0 for d in p['diffs'])}/{len(p['diffs'])}", "verdict": p["apart"]})
+    return pd.DataFrame(out, columns=["row", "dataset", "seeds", "mean difference", "95% CI (seeds)", "per seed",
+                                      "better than the reference", "verdict"])
 
 def paired_markdown(paired, reference: str) -> str:
     "The paired table as findings: a short lead and the table (or why there is none)."
     if len(paired) == 0: return f"- **Paired by seed**: no row shares a finished seed with {reference} yet."
-    return (f"- **Paired by seed** (each row minus {reference} on the same seed's puzzles, in points; "
-            f"a seed also generates the data):\n\n" + markdown_table(paired.drop(columns="dataset")))
+    return (f"- **Paired by seed** (each row minus {reference} on the same seed's puzzles, in points, with the 95% t-interval "
+            f"of the per-seed differences; a seed also generates the data):\n\n" + markdown_table(paired.drop(columns="dataset")))
 
 # %% ../nbs/40_study.ipynb #1f3fce8e
 def other_measures(study: list, configs: list) -> "pd.DataFrame":
@@ -425,7 +483,7 @@ def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
     if ax is None: ax = plt.subplots(figsize=(7, 0.45 * len(df) + 1))[1]
     y = np.arange(len(df))[::-1]
     ours = np.array([_num(m) if _num(m) is not None else np.nan for m in df["ours (mean)"]])
-    ci = [tuple(map(float, c.split("-"))) if c else (np.nan, np.nan) for c in df["95% CI"]]
+    ci = [_parse_interval(c) for c in df[CI]]
     err = np.array([[o - lo, hi - o] for o, (lo, hi) in zip(ours, ci)]).T
     ax.barh(y + 0.18, ours, 0.36, xerr=err, label="ours", color="#4c72b0", capsize=2)
     ax.barh(y - 0.18, [_num(p) if _num(p) is not None else np.nan for p in df["paper"]], 0.36, label="paper", color="#bbbbbb")
@@ -447,18 +505,55 @@ def plot_depth(df, depths: list, title: str, ax=None):
     ax.set_ylim(0, 100); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     return ax
 
+# %% ../nbs/40_study.ipynb #92a74b93
+def plot_table_curves(study: list, recs: list, title: str):
+    "Learning curves of every row of a table with a finished run, one panel per benchmark (`recs` from `collect`)."
+    import matplotlib.pyplot as plt
+    by = {}
+    for r, x in zip(study, recs):
+        if x["status"] == "finished": by.setdefault(get_task(r.task).dataset, {}).setdefault(r.row, []).append(run_curve(x["run_dir"]))
+    fig, axs = plt.subplots(1, max(len(by), 1), figsize=(6.5 * max(len(by), 1), 3.6), squeeze=False)
+    for ax, (ds, rows) in zip(axs[0], by.items()):
+        plot_row_curves(rows, ax, f"{ds}: held-out (solid), train frozen (dashed), in flight (dotted)")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+def _code_tree(commit: str, root: Path):
+    "The git tree id of `trm_nb/` at `commit` (None where git or the commit is missing)."
+    try: out = subprocess.run(["git", "rev-parse", f"{commit}:trm_nb"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError): return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+def code_versions(done: list, root=None) -> str:
+    "A sentence on the code behind finished runs (`collect` records): commits, distinct `trm_nb/` trees, dirty checkouts."
+    import trm_nb
+    root = Path(root or Path(trm_nb.__file__).parent.parent)
+    commits = [x.get("commit") for x in done]
+    known = {c: _code_tree(c, root) for c in set(commits) if c}
+    trees = {t for t in known.values() if t}
+    dirty = sum(bool(x.get("dirty")) for x in done)
+    unknown = sum(1 for c in commits if not c or not known.get(c))
+    s = (f"{len(done)} runs from {len(set(commits) - {None})} commit(s), {len(trees)} distinct version(s) of trm_nb/"
+         + (f", {unknown} run(s) from commits not in this checkout" if unknown else "")
+         + f"; {dirty} from a checkout with uncommitted changes.")
+    return s + (" One code version." if len(trees) == 1 and not dirty and not unknown else
+                " More than one code version: rows may differ by code as well as by design.")
+
 # %% ../nbs/40_study.ipynb #f58d2d29
 def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="results", data_dir="data", train: bool = True,
-                 gpus: int = 0, terminal: bool = True) -> dict:
+                 gpus: int = 0, terminal: bool = True, allow_dirty: bool = False) -> dict:
     "Run (unless `train=False`) and tabulate the paper's `table` at `scale`; write its table and figure; return them."
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir)
     runs, configs = study_configs(table, scale, tuple(range(seeds)), out_dir, data_dir)
-    if train: run_all(configs, gpus, terminal=terminal)
+    if train: run_all(configs, gpus, terminal=terminal, allow_dirty=allow_dirty)
     paper = paper_tables(table)
     df = study_table(runs, configs, table, scale, command=lambda r: paper_command(r) if scale == "paper" else f"scale={scale}, train=True")
-    paths = write_table(df, out_dir / "tables", f"table{table}", scale, TABLE_TITLES[table])
-    title = f"{TABLE_TITLES[table]} ({scale} scale, {seeds} seed{'s' * (seeds > 1)})"
+    ran_on = "; ".join(dict.fromkeys(x for x in df["data used"] if x))
+    name = TABLE_TITLES[table] + (f" (paper's benchmarks); ours on {ran_on}" if scale != "paper" and ran_on else "")
+    paths = write_table(df, out_dir / "tables", f"table{table}", scale, name)
+    title = f"{name} ({scale} scale, {seeds} seed{'s' * (seeds > 1)})"
     if table == 3:
         depths = [model_sizes(r.config("paper", out_dir))["depth"] for r in table_study(3, (0,))]    # the paper's row order, as df
         fig = plot_depth(df, depths, title).figure
@@ -475,14 +570,18 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
     found = findings(df, PAIRED_REFERENCE.get(table))
     done = [x for x in collect(configs) if x["status"] == "finished"]
+    curves = plot_table_curves(runs, collect(configs), title)
+    curves_path = out_dir / "figures" / f"table{table}_curves_{scale}.png"
+    curves.savefig(curves_path, dpi=70)
     if done:
         hw = hardware_of(done)
         found += (f"\n- **Compute**: {len(done)} of {len(configs)} runs finished, "
                   f"{sum(x['wall_time_s'] for x in done) / 3600:.2f} h of training wall time in all ({hw}).")
+        found += "\n- **Code**: " + code_versions(done)
     if table in PAIRED_REFERENCE: found += "\n" + paired_markdown(paired_by_seed(runs, configs, PAIRED_REFERENCE[table]), PAIRED_REFERENCE[table])
     if (other := other_markdown(other_measures(runs, configs))): found += "\n" + other
-    return dict(table=df, plan=paper_plan(table), findings=found, paths=paths + (fig_path,), figure=fig,
-                status={c.run_name: run_status(c) for c in configs})
+    return dict(table=df, plan=paper_plan(table), findings=found, paths=paths + (fig_path, curves_path), figure=fig,
+                curves=curves, status={c.run_name: run_status(c) for c in configs})
 
 # %% ../nbs/40_study.ipynb #4173736f
 def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("paper", "cpu")) -> str:

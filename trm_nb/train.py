@@ -12,12 +12,12 @@ import torch
 from fastcore.basics import patch
 from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtype
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text
+from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
 from .losses import ACTLossHead
 from .model import set_activation_checkpointing
 from .puzzle_emb import SignSGDSparse
 from .optim import make_optimizer, lr_at, set_lr, EMA
-from .evaluate import predict
+from .evaluate import predict, score
 from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval, lock_run, run_contents
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
 
@@ -98,7 +98,8 @@ class Trainer:
         self.carry, self.step, self.wall_before = None, 0, 0.0
         self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
         self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
-        self.eval_every = None        # evaluations come at the end of each iteration; set this to also evaluate every k steps
+        self.eval_every = cfg.eval_every or None     # extra evaluations (learning curves) beside those at iteration ends
+        self.train_probe = example_subset(self.train_data, cfg.train_probe) if cfg.train_probe else None
         self._reset_acc()
         self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
         self.last_eval, self.resumes, self._stage = {}, [], "training"
@@ -226,7 +227,9 @@ def flush_metrics(self: Trainer) -> dict:
         torch.distributed.all_reduce(vals); b = bad.to(torch.int32); torch.distributed.all_reduce(b); bad = b > 0
     if bool(bad): raise self.non_finite("non-finite loss")
     red = dict(zip(keys, vals.cpu().tolist())); n = max(red.get("count", 0), 1); steps = max(self.acc_steps, 1)
-    out = {f"train_{k}": v / (self.cfg.global_batch_size * steps if k.endswith("loss") else n) for k, v in red.items() if k != "count"}
+    # measured on the batch in flight, whose labels the optimiser has trained on in its earlier supervision steps
+    out = {f"inflight_{k}": v / (self.cfg.global_batch_size * steps if k.endswith("loss") else n)
+           for k, v in red.items() if k != "count"}
     out["train_lr"] = lr_at(self.step, self.cfg.lr, self.cfg.lr_warmup_steps, self.total_steps, self.cfg.lr_min_ratio)
     out["epoch"] = round(self.step / self.steps_per_epoch, 4)
     self._reset_acc()
@@ -304,18 +307,25 @@ def unscored_arc(pred, data_root, submission_path, **kw) -> dict:
                         reason=f"{Path(data_root) / 'test_puzzles.json'} has no solutions (built without a solutions file): not scored")}
 
 @patch
+def predict_split(self: Trainer, meta, data: dict) -> dict:
+    "Predictions of the current weights on `data`, every rank's share gathered on each rank."
+    cfg = self.cfg
+    pred = predict(self.head, meta, data, cfg.eval_batch_size or cfg.global_batch_size, self.device,
+                   N_sup=cfg.eval_N_sup, test_time_halting=cfg.test_time_halting, rank=self.rank, world_size=self.world,
+                   progress=self.progress)
+    if not self._dist(): return pred
+    parts = [None] * self.world
+    torch.distributed.all_gather_object(parts, pred)
+    return {k: {f: np.concatenate([pp[k][f] for pp in parts]) for f in pred[k]} for k in pred}
+
+@patch
 def evaluate(self: Trainer) -> dict:
-    "Evaluate the current (EMA) weights on the test split; rank 0 returns the scores."
+    "Evaluate the current (EMA) weights on the test split and, frozen, on the fixed training sample; rank 0 returns the scores."
     cfg = self.cfg
     ctx = self.ema.applied_to(self.model) if self.ema is not None else contextlib.nullcontext()
     with ctx:
-        pred = predict(self.head, self.test_meta, self.test_data, cfg.eval_batch_size or cfg.global_batch_size, self.device,
-                       N_sup=cfg.eval_N_sup, test_time_halting=cfg.test_time_halting, rank=self.rank, world_size=self.world,
-                       progress=self.progress)
-    if self._dist():
-        parts = [None] * self.world
-        torch.distributed.all_gather_object(parts, pred)
-        pred = {k: {f: np.concatenate([pp[k][f] for pp in parts]) for f in pred[k]} for k in pred}
+        pred = self.predict_split(self.test_meta, self.test_data)
+        probe = None if self.train_probe is None else self.predict_split(self.meta, self.train_probe)
     if self.rank != 0: return {}
     ev = self.run_dir / "eval"; ev.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(ev / f"step_{self.step}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
@@ -326,6 +336,9 @@ def evaluate(self: Trainer) -> dict:
     else:
         res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev, step=self.step,
                                submission_path=sub, world_size=self.world, device=self.device)
+    if probe is not None:                                    # what the same weights score on puzzles they trained on
+        frozen = [score(probe[k], self.train_probe[k]["labels"], self.meta.ignore_label_id) for k in probe]
+        res["train_frozen"] = {m: frozen[0][m] for m in ("n", "exact_accuracy", "token_accuracy")}
     atomic_write_text(ev / f"step_{self.step}.json", json.dumps(res, indent=1))
     self.last_eval = res
     return res
@@ -416,7 +429,7 @@ def fit(self: Trainer, on_log=None) -> dict:
                 if self.step % cfg.log_every == 0 or last:
                     row = self.flush_metrics()
                     if self.log is not None:
-                        self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('train_lm_loss', 0):.3f}", exact=f"{row.get('train_exact_accuracy', 0):.3f}")
+                        self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('inflight_lm_loss', 0):.3f}", exact=f"{row.get('inflight_exact_accuracy', 0):.3f}")
                         if on_log: on_log(self)
                 do_eval = self.eval_due(self.step)
                 if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
