@@ -35,18 +35,19 @@ def test_default_run_keeps_the_last_comparison_when_a_run_fails(tmp_path, monkey
         def dataset_path(self, cfg): return tmp_path / "data"
         def prepare(self, cfg): pass
     monkeypatch.setattr(B, "get_task", lambda name: _Task())
-    old = tmp_path / "bench" / "default-run" / "after" / "sudoku" / "r"; old.mkdir(parents=True); (old / "run.json").write_text("{}")
+    name = B.default_run_name()                        # this CPU kind's comparison
+    old = tmp_path / "bench" / name / "after" / "sudoku" / "r"; old.mkdir(parents=True); (old / "run.json").write_text("{}")
     def half_way(base, *a):
         (base / "before").mkdir(parents=True); (base / "before" / "partial").write_text("x")
         raise KeyboardInterrupt
     monkeypatch.setattr(B, "_default_run_pair", half_way)
     with pytest.raises(KeyboardInterrupt): B.default_run(out=tmp_path / "bench")
     assert (old / "run.json").read_text() == "{}"
-    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == ["default-run"]
-    assert not (tmp_path / "bench" / "default-run" / "before").exists()
+    assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == [name]
+    assert not (tmp_path / "bench" / name / "before").exists()
 
 def test_default_run_name_from_the_command_line(tmp_path, monkeypatch):
-    "`--default-run --name N` writes N.json and N.md (the command in both), and leaves default-run.* of another host alone."
+    "`--default-run --name N` writes N.json and N.md (the command in both); without --name, default-run-<cpu kind>.*; another host's stays."
     import trm_nb.bench as B
     class _Task:
         def dataset_path(self, cfg): return tmp_path / "data"
@@ -63,6 +64,11 @@ def test_default_run_name_from_the_command_line(tmp_path, monkeypatch):
     md = (tmp_path / "other-host.md").read_text()
     assert "--name other-host" in md.splitlines()[0] and "| first_step_s | evaluation_s |" in md and "| after | 40 | 30 | 7.5 | 2 |" in md
     assert (tmp_path / "default-run.json").read_text() == "kept"
+    (tmp_path / "default-run-other-cpu-amx.json").write_text("kept")     # without --name: this CPU kind's file, no other
+    B.main(["--default-run", "--out", str(tmp_path)])
+    mine = json.loads((tmp_path / f"{B.default_run_name()}.json").read_text())
+    assert mine["provenance"]["command"].endswith("--default-run") and mine["provenance"]["cpu_kind"] == B.cpu_kind()
+    assert (tmp_path / "default-run-other-cpu-amx.json").read_text() == "kept"
 
 def test_bad_setting_is_one_line(tmp_path):
     "A bad `--fast` / `--set` value is refused before anything runs, in one line naming the field and what it accepts."

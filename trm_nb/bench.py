@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import trm_nb
 from .config import TrainConfig, resolve_config, trm_config, environment_info, git_commit, _POS, _NONNEG
+from .config import cpu_model, cpu_flags, cpu_kind, gemm_probe     # the CPU's identity and probe live with `fast`
 from .layers import swiglu_hidden
 from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task
@@ -22,8 +23,8 @@ __all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'TOLERANCE', 'SMALL', 'SPEE
            'PROFILE_GROUPS', 'PROFILE_LEGEND', 'PROFILE_INFLATION', 'DEFAULT_CASES', 'block_flops', 'block_params',
            'dense_params', 'step_cost', 'measured_flops', 'peak_of', 'seq_len_of', 'model_config', 'recipe_cost',
            'recipe_table', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal', 'synthetic_split',
-           'baseline_eval', 'time_pair', 'build_pair', 'bench_case', 'cpu_model', 'cpu_flags', 'gemm_probe',
-           'provenance', 'results_table', 'write_results', 'collapse_progress', 'default_run', 'default_run_markdown',
+           'baseline_eval', 'time_pair', 'build_pair', 'bench_case', 'provenance', 'results_table', 'write_results',
+           'collapse_progress', 'default_run_name', 'default_run', 'default_run_names', 'default_run_markdown',
            'speed_changes', 'op_group', 'gemm_dims', 'profile_step', 'gemms_alone', 'profile_case', 'profile_table',
            'parse_args', 'main']
 
@@ -361,35 +362,10 @@ def _projections(cfg: TrainConfig, phase: str, row: dict) -> dict:
     return dict(test_set_minutes=n_test / row["samples_per_s"] / 60) if n_test else {}
 
 # %% ../nbs/30_bench.ipynb #f2b3240d
-def cpu_model() -> str:
-    "The CPU's model name (from /proc/cpuinfo where there is one)."
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
-
-def cpu_flags() -> list:
-    "Vector and matrix extensions of this CPU that matter for bfloat16 (avx512_bf16, amx_bf16, ...)."
-    try: flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split()
-    except (OSError, StopIteration): return []
-    return sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx512f", "avx2")))
-
-def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20, dtypes=(torch.float32, torch.bfloat16)) -> dict:
-    "GFLOP/s of one (m x k) @ (k x n) product per CPU dtype, in the threads torch uses now: does bfloat16 pay on this CPU?"
-    out = {}
-    for dt in dtypes:
-        a, b = torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt)
-        for _ in range(3): a @ b
-        t = time.perf_counter()
-        for _ in range(reps): a @ b
-        out[str(dt).removeprefix("torch.")] = 2 * m * k * n * reps / (time.perf_counter() - t) / 1e9
-    return out
-
 def provenance(argv=None) -> dict:
     "Where and how the benchmark ran."
     return dict(command=" ".join(argv if argv is not None else sys.argv), time=time.strftime("%Y-%m-%d %H:%M:%S"),
-                git=git_commit(Path(trm_nb.__file__).parent), environment=environment_info(), cpu_model=cpu_model(), cpu_flags=cpu_flags(),
+                git=git_commit(Path(trm_nb.__file__).parent), environment=environment_info(), cpu_model=cpu_model(), cpu_flags=cpu_flags(), cpu_kind=cpu_kind(),
                 peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                 peak_bf16_tflops={k: v / 1e12 for k, v in PEAK_BF16.items()},
                 cpu_gemm_gflops=gemm_probe(), tolerance=TOLERANCE, note="ratios are measured in one process; absolute times on a shared machine are noisy")
@@ -450,13 +426,22 @@ def collapse_progress(nb_path):
         if "outputs" in c: c["outputs"] = outs
     Path(nb_path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
+def _fast_words(row: dict) -> str:
+    "What `forward_dtype='fast'` chose in a summary row and why, in words."
+    f = row.get("fast_dtype")
+    return f"{f['dtype']} ({f['reason']}{', from the cache' if f.get('cached') else ''})" if f else "not recorded (a run before the probe)"
+
 def _run_summary(run_dir: Path) -> dict:
     r = json.loads((run_dir / "run.json").read_text()); c, m = r["config"], r["final_metrics"]["all"]
     root = Path(trm_nb.__file__).resolve().parent.parent
     return dict(run=str(run_dir.relative_to(root) if run_dir.is_relative_to(root) else run_dir), exact_accuracy=m["exact_accuracy"], token_accuracy=m["token_accuracy"], steps=r["steps"],
                 train_wall_s=r["wall_time_s"], first_step_s=r.get("timing", {}).get("first_step_s"),
                 evaluation_s=r.get("timing", {}).get("evaluation_s"), processes=r.get("world_size", 1), compile=c["compile"], lr=c["lr"],
-                lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"])
+                lr_min_ratio=c["lr_min_ratio"], commit=r["git"]["commit"], fast_dtype=r.get("fast_dtype"))
+
+def default_run_name(kind: str | None = None) -> str:
+    "The file name of this CPU kind's default-run comparison: one per kind, so another CPU's stays."
+    return f"default-run-{kind or cpu_kind()}"
 
 def _default_run_pair(base, nb, root, data_dir, seed, before, after, papermill_args) -> list:
     "Run the default notebook with `before`, then `after`, into `base/{before,after}/`; one summary row each."
@@ -482,10 +467,11 @@ def _default_run_pair(base, nb, root, data_dir, seed, before, after, papermill_a
         rows.append(dict(which=label, notebook_wall_s=wall, **_run_summary(run_dir)))
     return rows
 
-def default_run(out="results/bench", name="default-run", seed: int = 0, before: dict = DEFAULT_RUN_BEFORE,
+def default_run(out="results/bench", name: str | None = None, seed: int = 0, before: dict = DEFAULT_RUN_BEFORE,
                 after: dict | None = None, papermill_args=()) -> dict:
     "Run the default notebook with the `before` parameters, then with `after` (today's defaults); write the comparison."
     import shutil
+    named, name = name is not None, name or default_run_name()
     root = Path(trm_nb.__file__).resolve().parent.parent
     nb = root / "nbs" / "train.ipynb"
     if not nb.exists(): raise FileNotFoundError(f"default_run needs the repository's {nb} (an editable install of trm_nb)")
@@ -508,18 +494,18 @@ def default_run(out="results/bench", name="default-run", seed: int = 0, before: 
     b, a = rows
     res = dict(rows=rows, speedup=b["notebook_wall_s"] / a["notebook_wall_s"], accuracy_change=a["exact_accuracy"] - b["exact_accuracy"])
     res["target_met"] = bool(res["speedup"] >= 2 and res["accuracy_change"] >= -0.01)
-    prov = provenance(["python -m trm_nb.bench --default-run"] + ([f"--name {name}"] if name != "default-run" else []))
+    prov = provenance(["python -m trm_nb.bench --default-run"] + ([f"--name {name}"] if named else []))
     _atomic_write(base.parent / f"{name}.json", json.dumps(dict(provenance=prov, **res), indent=1, default=str))
     cols = ["which", "notebook_wall_s", "train_wall_s", "first_step_s", "evaluation_s", "exact_accuracy", "token_accuracy", "steps", "processes", "compile", "lr", "lr_min_ratio"]
     md = [f"# The default run, before and after (`{prov['command']}`)", "",
-          f"{prov['cpu_model']}, {os.cpu_count()} cores; torch {prov['environment']['torch']}; commit "
+          f"{prov['cpu_model']} (`{prov['cpu_kind']}`), {os.cpu_count()} cores; torch {prov['environment']['torch']}; commit "
           f"{str(prov['git']['commit'])[:10]}; {prov['time']}. Both runs in one sitting, same data (built beforehand), each with a cold inductor cache, seed {seed}.", "",
           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_fmt(r[c]) if r[c] is None or not isinstance(r[c], float) or c.endswith("_s") or c.startswith("lr")
                              else f"{100 * r[c]:.1f}%" for c in cols) + " |" for r in rows]
     md += ["", f"**Speedup {res['speedup']:.2f}x** (whole notebook), exact accuracy {100 * res['accuracy_change']:+.1f} points: "
            f"target (>= 2x, >= -1 point) {'met' if res['target_met'] else 'not met'}. Runs: `{name}/before/`, `{name}/after/`; "
-           f"executed notebooks `{name}/before.ipynb`, `{name}/after.ipynb`."]
+           f"executed notebooks `{name}/before.ipynb`, `{name}/after.ipynb`.", "", f"forward_dtype='fast': {_fast_words(a)}."]
     _atomic_write(base.parent / f"{name}.md", "\n".join(md) + "\n")
     print("\n".join(md[-len(rows) - 4:]))
     return res
@@ -530,9 +516,21 @@ def _run_dtype(run_out: Path) -> str:
     r = next(Path(run_out).glob("sudoku/*/run.json"), None)
     return json.loads(r.read_text()).get("model", {}).get("dtype", "?") if r else "?"
 
-def default_run_markdown(results_dir="results", link_root="results", name="default-run") -> str:
+def default_run_names(results_dir="results") -> list:
+    "The default-run comparisons under `<results_dir>/bench/`, one per CPU kind measured."
+    return sorted(p.stem for p in (Path(results_dir) / "bench").glob("default-run*.json"))
+
+def _cpu_words(prov: dict) -> str:
+    "The CPU of a comparison, its kind and the one-product probe of its provenance, in words."
+    kind = prov.get("cpu_kind") or cpu_kind(prov.get("cpu_model", "?"), prov.get("cpu_flags", []))
+    g = prov.get("cpu_gemm_gflops") or {}
+    probe = f"; `gemm_probe` float32 {g['float32']:.0f}, bfloat16 {g['bfloat16']:.0f} GFLOP/s" if g else ""
+    return f"{prov.get('cpu_model', '?')} (`{kind}`), {prov.get('environment', {}).get('torch_threads', '?')} threads{probe}"
+
+def default_run_markdown(results_dir="results", link_root="results", name: str | None = None) -> str:
     "The before/after table of `<results_dir>/bench/<name>.json` and the accuracy of today's default run after each supervision step."
     from trm_nb.train import format_duration
+    name = name or default_run_name()
     p = Path(results_dir) / "bench" / f"{name}.json"
     if not p.exists(): return f"`{link_root}/bench/{name}.json` is not there yet: `python -m trm_nb.bench --default-run` writes it."
     res = json.loads(p.read_text()); r = {x["which"]: x for x in res["rows"]}
@@ -540,7 +538,8 @@ def default_run_markdown(results_dir="results", link_root="results", name="defau
     by_step = json.loads(after.read_text())["final_metrics"]["all"].get("exact_by_step", []) if after else []
     pct = lambda v: f"{100 * v:.1f}%"
     row = lambda label, f: f"| {label} | {f(r['before'])} | {f(r['after'])} |"
-    lines = ["| | first `cpu` recipe | today's default |", "|---|---|---|",
+    lines = [*([f"{_cpu_words(res['provenance'])}.", ""] if "provenance" in res else []),
+             "| | first `cpu` recipe | today's default |", "|---|---|---|",
              row("wall time, whole notebook (data prebuilt)", lambda x: format_duration(x["notebook_wall_s"])),
              row("training (run.json)", lambda x: format_duration(x["train_wall_s"])),
              *([row("of which the first step (compiling), evaluation", lambda x: f"{format_duration(x['first_step_s'])}, "
@@ -739,7 +738,7 @@ def parse_args(argv=None):
     p.add_argument("--set", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for both paths")
     p.add_argument("--fast", nargs="*", default=[], metavar="K=V", help="TrainConfig overrides for the trm_nb path only")
     p.add_argument("--out", default="results/bench")
-    p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small]; default-run with --default-run)")
+    p.add_argument("--name", default=None, help="result file name (default: <device>-<preset>[-small]; default-run-<cpu kind> with --default-run)")
     p.add_argument("--small", action="store_true", help="tiny models, seconds on a CPU (CI)")
     p.add_argument("--analytic", action="store_true", help="write the analytic recipe table only")
     p.add_argument("--profile", action="store_true", help="where a CPU training step's time goes, both paths (torch.profiler)")
@@ -754,7 +753,7 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     preset = a.preset or ("paper" if a.device == "cuda" else "cpu")
     out = Path(a.out)
-    if a.default_run: return default_run(out, name=a.name or "default-run")
+    if a.default_run: return default_run(out, name=a.name)
     if a.analytic:
         out.mkdir(parents=True, exist_ok=True)
         _atomic_write(out / "analytic.md", "# Analytic cost of the paper recipes\n\n" + recipe_table(mfu=a.mfu) + "\n")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtype
+from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtype, fast_dtype_choice
 from .tasks import get_task
 from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
 from .losses import ACTLossHead
@@ -172,7 +172,7 @@ def check_run_dir(self: Trainer):
             return
         try: was = json.loads((self.run_dir / "run.json").read_text())["model"]["dtype"]
         except (OSError, ValueError, KeyError, TypeError): was = None
-        now = resolve_dtype(cfg, self.device)            # forward_dtype="fast" resolves by the CPU: AMX or not
+        now = resolve_dtype(cfg, self.device)            # forward_dtype="fast": this CPU's measured answer
         if was not in (None, now): _refuse_resume(self.run_dir, {"the forward dtype": [was, now]})
         try: old = json.loads((self.run_dir / "config.json").read_text())
         except (OSError, ValueError): return                 # the checkpoint's own config is compared when it is loaded
@@ -356,6 +356,7 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         deterministic_kernels=torch.are_deterministic_algorithms_enabled(),
         deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
         final_metrics=self.last_eval, timing={k: v if v is None else round(v, 2) for k, v in self.timing.items()},
+        **({"fast_dtype": fast_dtype_choice(self.cfg, self.device)} if self.cfg.forward_dtype == "fast" else {}),   # measured, why
         **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch
