@@ -394,7 +394,9 @@ def findings(df, reference: str = None) -> str:
         raise ValueError(f"findings: reference row {reference!r} is not a row of this table (rows: {', '.join(map(str, df['row']))})")
     if "dataset" in df and df["dataset"].nunique() > 1:
         parts = [df[df["dataset"] == d].drop(columns="dataset").reset_index(drop=True) for d in dict.fromkeys(df["dataset"])]
-        return "\n\n".join(f"**{d}**\n\n" + findings(part, reference if reference in set(part["row"]) else None)
+        used = lambda part: ", ".join(x for x in dict.fromkeys(part.get("data used", [])) if x)
+        return "\n\n".join(f"**{d}**" + (f" (ours: {used(part)})" if used(part) else "") + "\n\n"
+                           + findings(part, reference if reference in set(part["row"]) else None)
                            for d, part in zip(dict.fromkeys(df["dataset"]), parts))
     df = df[[not str(t).startswith("quoted") for t in df.get("to run", [""] * len(df))]].reset_index(drop=True)
     have = df[[(_num(m) is not None) for m in df["ours (mean)"]]]
@@ -506,16 +508,16 @@ def plot_depth(df, depths: list, title: str, ax=None):
     return ax
 
 # %% ../nbs/40_study.ipynb #92a74b93
-def plot_table_curves(study: list, recs: list, title: str):
-    "Learning curves of every row of a table with a finished run, one panel per benchmark (`recs` from `collect`)."
-    import matplotlib.pyplot as plt
+def plot_table_curves(study: list, configs: list, title: str):
+    "Learning curves of every row of a table with a finished run, one panel per data set."
+    import matplotlib.pyplot as plt, textwrap
     by = {}
-    for r, x in zip(study, recs):
-        if x["status"] == "finished": by.setdefault(get_task(r.task).dataset, {}).setdefault(r.row, []).append(run_curve(x["run_dir"]))
-    fig, axs = plt.subplots(1, max(len(by), 1), figsize=(6.5 * max(len(by), 1), 3.6), squeeze=False)
+    for r, c, x in zip(study, configs, collect(configs)):
+        if x["status"] == "finished": by.setdefault(data_used(c), {}).setdefault(r.row, []).append(run_curve(x["run_dir"]))
+    fig, axs = plt.subplots(1, max(len(by), 1), figsize=(8 * max(len(by), 1), 4.2), squeeze=False)
     for ax, (ds, rows) in zip(axs[0], by.items()):
         plot_row_curves(rows, ax, f"{ds}: held-out (solid), train frozen (dashed), in flight (dotted)")
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(textwrap.fill(title, 110), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -570,7 +572,7 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
     found = findings(df, PAIRED_REFERENCE.get(table))
     done = [x for x in collect(configs) if x["status"] == "finished"]
-    curves = plot_table_curves(runs, collect(configs), title)
+    curves = plot_table_curves(runs, configs, title)
     curves_path = out_dir / "figures" / f"table{table}_curves_{scale}.png"
     curves.savefig(curves_path, dpi=70)
     if done:
