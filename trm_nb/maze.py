@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
-
-from .data import SplitBuilder, atomic_build, write_split, write_identifiers, dihedral, inverse_dihedral, plot_grid
+from .data import (SplitBuilder, atomic_build, write_split, write_identifiers, dihedral, inverse_dihedral, plot_grid,
+                         progress_bar)
 
 # %% auto #0
 __all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH', 'VOCAB_SIZE', 'MAZE_PRESETS', 'MAZE_COLORS',
@@ -217,7 +216,7 @@ def build_maze(out_dir, train_csv=None, test_csv=None, subsample: int | None = N
         for split, rs in rows.items():
             b = SplitBuilder(side * side)
             n_aug = 8 if (aug and split == "train") else 1
-            for r in tqdm(rs, desc=f"maze {split}", disable=not progress):
+            for r in progress_bar(rs, desc=f"maze {split}", disable=not progress):
                 q, a = encode_maze(r.question).reshape(side, side), encode_maze(r.answer).reshape(side, side)
                 for tid in range(n_aug):
                     b.add_puzzle(dihedral(q, tid).reshape(1, -1), dihedral(a, tid).reshape(1, -1), 0)
@@ -261,7 +260,7 @@ def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density
     rng = np.random.default_rng(seed)
     seen = set() if exclude is None else set(exclude)
     rows, bits = [], (np.uint64(1) << np.arange(size, dtype=np.uint64))
-    pbar = tqdm(total=n, desc=f"maze {size}x{size}", disable=not progress)
+    pbar = progress_bar(total=n, desc=f"maze {size}x{size}", disable=not progress)
     while len(rows) < n:
         p = rng.uniform(density[0], density[1], batch).astype(np.float32)
         open_ = rng.random((batch, size, size), dtype=np.float32) >= p[:, None, None]

@@ -13,6 +13,7 @@ import torch
 from .config import TrainConfig, RunError, resolve_config, trm_config
 from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
+from .data import progress_bar, terminal_stream
 from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row_curves
 
 # %% auto #0
@@ -115,17 +116,17 @@ def run_status(cfg: TrainConfig) -> str:
 
 # %% ../nbs/40_study.ipynb #93c15ab8
 def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal: bool = False):
-    "Train (or resume) the run of `cfg` to the end: in this process (with a step bar in the terminal if asked), or through torchrun."
+    "Train (or resume) the run of `cfg` to the end: in this process (with a passing step bar if asked), or through torchrun."
     if gpus > 1:
         d = run_dir_of(cfg); d.mkdir(parents=True, exist_ok=True)
         (d / "config.json").write_text(json.dumps(asdict(cfg), default=list))
         subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={gpus}",
-                        "-m", "trm_nb.train", "--config", str(d / "config.json")], check=True)
+                        "-m", "trm_nb.train", "--config", str(d / "config.json")], check=True,
+                       stdout=terminal_stream(), stderr=terminal_stream())
     else:
-        from tqdm import tqdm as terminal_tqdm
         from trm_nb.train import Trainer
         tr = Trainer(cfg, progress=progress)
-        bar = terminal_tqdm(total=tr.total_steps, desc=f"  {run_dir_of(cfg).name}", file=sys.__stderr__, leave=False, mininterval=5) if terminal else None
+        bar = progress_bar(total=tr.total_steps, desc=f"  {run_dir_of(cfg).name}", leave=False, mininterval=5) if terminal else None
         tr.fit(on_log=(lambda t: bar.update(t.step - bar.n)) if bar is not None else None)
         if bar is not None: bar.close()
 
@@ -156,23 +157,20 @@ def code_changes(root=None) -> list:
 def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
             keep_weights=lambda cfg: cfg.seed == 0, allow_dirty: bool = False) -> dict:
     "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
-    from tqdm.auto import tqdm
-    from tqdm import tqdm as terminal_tqdm
     todo = [c for c in configs if run_status(c) != "finished"]
     evidence = [c for c in todo if c.preset != "smoke"]                  # smoke runs are tests, never evidence
     changed = code_changes() if evidence and not allow_dirty else []
     if changed:                           # a study's runs name the code that made them: a commit, not a working tree
         raise RunError(f"refusing to train {len(todo)} study run(s) from uncommitted changes to {', '.join(changed[:5])}: "
                        f"commit them first, or pass allow_dirty=True for an experiment (its runs record git.dirty=true)")
-    bars = [tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs")]
-    if terminal: bars.append(terminal_tqdm(total=len(configs), initial=len(configs) - len(todo), desc="runs", file=sys.__stderr__))
+    bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc="runs", unit="run")
     for cfg in todo:
-        for b in bars: b.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
+        bar.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
         train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal)   # todo or stale: from scratch
         if keep_weights(cfg): keep_final(cfg)
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
-        for b in bars: b.update(1)
-    for b in bars: b.close()
+        bar.update(1)
+    bar.close()
     return {run_dir_of(c).name: run_status(c) for c in configs}
 
 # %% ../nbs/40_study.ipynb #a3f095c7

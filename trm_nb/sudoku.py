@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from tqdm.auto import tqdm
-from huggingface_hub import hf_hub_download
-from .data import SplitBuilder, write_split, write_identifiers, atomic_build, load_split, plot_grid
+from .data import SplitBuilder, write_split, write_identifiers, atomic_build, load_split, plot_grid, progress_bar
+from huggingface_hub import hf_hub_download     # after trm_nb.data, which silences the IProgress warning of its tqdm.auto
 
 # %% auto #0
 __all__ = ['HEADER', 'SUDOKU_REPO', 'sudoku_dims', 'sudoku_units', 'sudoku_valid_batch', 'sudoku_valid', 'agrees_with_givens',
@@ -319,7 +318,7 @@ def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None,
     seen = {bytes(np.asarray(x, np.uint8)) for x in exclude}
     qs, as_, rs = [], [], []
     max_tries = max_tries or 50 * num + 1000
-    bar = tqdm(total=num, desc=f"generate {n}x{n}", disable=not progress)
+    bar = progress_bar(total=num, desc=f"generate {n}x{n}", disable=not progress)
     for tries in range(max_tries):
         if len(qs) == num: break
         q, a = _make_puzzle(rng, b, lo, hi)
@@ -350,7 +349,7 @@ def _build_split(sset: SudokuSet, num_aug: int, rng, progress: bool, desc: str):
     n, L, vocab = sudoku_dims(sset.b)
     sb = SplitBuilder(L)
     ratings = []
-    for q, a, r in zip(tqdm(sset.question, desc=desc, disable=not progress), sset.answer, sset.rating):
+    for q, a, r in zip(progress_bar(sset.question, desc=desc, disable=not progress), sset.answer, sset.rating):
         if num_aug:
             sh = random_shuffles(num_aug, rng, sset.b)
             qs = np.concatenate([q[None], sh.apply(np.repeat(q[None], num_aug, 0))])

@@ -406,7 +406,7 @@ def _start(self: Trainer) -> bool:
 @patch
 def fit(self: Trainer, on_log=None) -> dict:
     "Train to `total_steps` (resuming if asked), checkpointing and evaluating on the way; return the final scores."
-    from tqdm.auto import tqdm
+    from trm_nb.data import progress_bar
     cfg = self.cfg
     self._t0 = time.time()
     if self._lock is None and self.rank == 0: self._lock = lock_run(self.run_dir, owner=self)
@@ -420,7 +420,8 @@ def fit(self: Trainer, on_log=None) -> dict:
                                      not (self.run_dir / "eval" / f"step_{self.step}.json").exists(), "max"):
                 self._stage = "evaluation"; self._evaluate_and_log()     # the evaluation the killed run did not finish
             ckpt_every = cfg.checkpoint_every
-            bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", disable=not self.progress)
+            bar = progress_bar(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", unit="step",
+                               disable=not self.progress)
             while not self.done():
                 self._stage = "training"
                 _, batch, _ = self.sampler.next_batch()
