@@ -476,6 +476,11 @@ def other_markdown(df) -> str:
     return "- **Other measures** (mean over the finished seeds, in %):\n\n" + markdown_table(df.fillna(""))
 
 # %% ../nbs/40_study.ipynb #f8045b85
+def _wrap(title: str, width: int = 64) -> str:
+    "A figure title broken into lines that fit a panel."
+    import textwrap
+    return textwrap.fill(title, width)
+
 def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
     "Horizontal bars: ours (95% interval) and the paper's number for each row of a study table (quoted rows left out)."
     import matplotlib.pyplot as plt
@@ -487,7 +492,7 @@ def plot_rows(df, title: str, ax=None, xlabel: str = "test exact accuracy (%)"):
     err = np.array([[o - lo, hi - o] for o, (lo, hi) in zip(ours, ci)]).T
     ax.barh(y + 0.18, ours, 0.36, xerr=err, label="ours", color="#4c72b0", capsize=2)
     ax.barh(y - 0.18, [_num(p) if _num(p) is not None else np.nan for p in df["paper"]], 0.36, label="paper", color="#bbbbbb")
-    ax.set_yticks(y, df["row"]); ax.set_xlim(0, 100); ax.set_xlabel(xlabel); ax.set_title(title, fontsize=9)
+    ax.set_yticks(y, df["row"]); ax.set_xlim(0, 100); ax.set_xlabel(xlabel); ax.set_title(_wrap(title), fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     return ax
 
@@ -502,7 +507,7 @@ def plot_depth(df, depths: list, title: str, ax=None):
         ax.plot(d, [_num(df["ours (mean)"][i]) if _num(df["ours (mean)"][i]) is not None else np.nan for i in order], "o-", color=color, label=f"{model} (ours)")
         ax.plot(d, [_num(df["paper"][i]) if _num(df["paper"][i]) is not None else np.nan for i in order], "s--", color=color, alpha=0.5, label=f"{model} (paper)")
     ax.set_xscale("log"); ax.set_xlabel("effective depth (layers per supervision step)"); ax.set_ylabel("test exact accuracy (%)")
-    ax.set_ylim(0, 100); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
+    ax.set_ylim(0, 100); ax.set_title(_wrap(title), fontsize=9); ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/40_study.ipynb #92a74b93
@@ -565,7 +570,7 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
             metric = next((p["metric"] for p in paper if p["dataset"] == d), "")
             plot_rows(df[df["dataset"] == d].reset_index(drop=True), title if len(sets) == 1 else f"{d} ({scale} scale)", ax,
                       xlabel="pass@2 (%)" if metric.startswith("pass") else "test exact accuracy (%)")
-        if len(sets) > 1: fig.suptitle(title, fontsize=10)
+        if len(sets) > 1: fig.suptitle(_wrap(title, 120), fontsize=10)
     fig.tight_layout(); (out_dir / "figures").mkdir(parents=True, exist_ok=True)
     fig_path = out_dir / "figures" / f"table{table}_{scale}.png"; fig.savefig(fig_path, dpi=80)
     found = findings(df, PAIRED_REFERENCE.get(table))
