@@ -21,7 +21,7 @@ __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_com
 # %% ../nbs/41_analysis.ipynb #99fa0732
 def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True,
              split: str = "test") -> tuple:
-    "`(head, cfg, meta, data)` of a trm_nb checkpoint (a run's `final/`, a checkpoint folder, main.pt or a run folder)."
+    "`(head, cfg, meta, data)` of a checkpoint (a run's `final/`, a checkpoint folder, main.pt or a run folder)."
     from trm_nb.train import find_checkpoint, load_trm_checkpoint
     main, run_dir = find_checkpoint(path)
     if main.name != "main.pt":
