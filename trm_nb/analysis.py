@@ -4,29 +4,31 @@
 
 # %% ../nbs/41_analysis.ipynb #dfe6d066
 from __future__ import annotations
-import math
+import copy, math
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .data import load_split, collate
-from .evaluate import predict, decode_states, bucket_scores
+from .data import load_split, collate, IGNORE_LABEL_ID
+from .evaluate import predict, score, exact_match, eval_settings, decode_states, bucket_scores
 from .tasks import get_task, RATING_EDGES
 
 # %% auto #0
 __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_compute', 'halting_stats', 'plot_halting',
-           'example_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'seed_spread']
+           'example_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'seed_spread', 'memorisation_probe',
+           'memorisation_table']
 
 # %% ../nbs/41_analysis.ipynb #99fa0732
-def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True) -> tuple:
-    "`(head, cfg, test_meta, test_data)` of a trm_nb checkpoint: a run's `final/`, a checkpoint folder or main.pt, or a run folder."
+def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True,
+             split: str = "test") -> tuple:
+    "`(head, cfg, meta, data)` of a checkpoint (a run's `final/`, a checkpoint folder, main.pt or a run folder)."
     from trm_nb.train import find_checkpoint, load_trm_checkpoint
     main, run_dir = find_checkpoint(path)
     if main.name != "main.pt":
         raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt); official checkpoints load with trm_nb.official.load_official")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     head, cfg, root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device, build=build)
-    test_meta, test_data = load_split(root, "test")
+    test_meta, test_data = load_split(root, split)
     if head.model.config.seq_len != test_meta.seq_len:
         raise ValueError(f"{main}: the model takes sequences of {head.model.config.seq_len} tokens, {root} has {test_meta.seq_len}")
     head.model.eval()
@@ -224,3 +226,67 @@ def seed_spread(values) -> dict:
     if len(v) == 0: return dict(mean=float("nan"), std=float("nan"), min=float("nan"), max=float("nan"), n=0)
     return dict(mean=float(v.mean()), std=float(v.std(ddof=1)) if len(v) > 1 else float("nan"),
                 min=float(v.min()), max=float(v.max()), n=int(len(v)))
+
+# %% ../nbs/41_analysis.ipynb #9b391f3c
+def _subset(d: dict, rows) -> dict:
+    "Examples `rows` of one set, each a puzzle of its own: a set `predict` and `score` take."
+    rows = np.asarray(rows)
+    puzzle = np.searchsorted(np.asarray(d["puzzle_indices"]), rows, side="right") - 1
+    ends = np.arange(len(rows) + 1)
+    return dict(inputs=np.asarray(d["inputs"][rows]), labels=np.asarray(d["labels"][rows]),
+                puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[puzzle],
+                puzzle_indices=ends, group_indices=ends)
+
+def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 32, lr: float = 1e-3, seed: int = 0,
+                       optimizer: str = "adam_atan2") -> dict:
+    "Frozen scores of n training puzzles A, n others B, n held-out; A through N_sup training steps; frozen again."
+    from trm_nb.optim import make_optimizer
+    rng, tr, te = np.random.default_rng(seed), next(iter(train_data.values())), next(iter(test_data.values()))
+    gi, pi = np.asarray(tr["group_indices"]), np.asarray(tr["puzzle_indices"])
+    if 2 * n > len(gi) - 1 or n > len(te["inputs"]):
+        raise ValueError(f"n={n}: needs {2 * n} training base puzzles (there are {len(gi) - 1}) "
+                         f"and {n} held-out ({len(te['inputs'])})")
+    g = rng.choice(len(gi) - 1, 2 * n, replace=False)                  # A and B: 2n different base puzzles
+    rows = pi[rng.integers(gi[g], gi[g + 1])]                          # one augmented copy of each, as sampled
+    sets = dict(A=_subset(tr, rows[:n]), B=_subset(tr, rows[n:]),
+                held_out=_subset(te, rng.choice(len(te["inputs"]), n, replace=False)))
+    dev = next(head.model.parameters()).device
+    frozen = lambda h: {k: score(p, sets[k]["labels"], meta.ignore_label_id)
+                        for k, p in predict(h, meta, sets, n, dev).items()}
+    before, h = frozen(head), copy.deepcopy(head)
+    opt = make_optimizer(h.model.dense_parameters(), optimizer, lr=lr)
+    batch = collate({k: sets["A"][k] for k in ("inputs", "labels", "puzzle_identifiers")}, meta)
+    batch = {k: v.to(dev) for k, v in batch.items()}
+    mask, steps, acc = batch["labels"] != IGNORE_LABEL_ID, [], {}
+    with eval_settings(h.model):                     # halting only at N_sup: every puzzle of A runs all its steps
+        carry = h.initial_carry(batch)
+        for _ in range(h.model.config.N_sup):       # one optimiser step per supervision step, as Trainer.train_step
+            carry, loss, metrics, o, _ = h(carry, batch, return_keys=("preds", "q_halt_logits"))
+            (loss / n).backward(); opt.step(); opt.zero_grad(set_to_none=True)
+            right = (o["preds"] == batch["labels"]) & mask
+            steps.append(dict(token=float((right.sum(-1) / mask.sum(-1).clamp_min(1)).mean()),
+                              exact=float(exact_match(o["preds"], batch["labels"], mask).float().mean()),
+                              q_halt_fires=float((o["q_halt_logits"] > 0).float().mean())))
+            acc = {k: acc.get(k, 0) + float(v) for k, v in metrics.items()}
+    in_flight = pd.DataFrame(steps, index=pd.RangeIndex(1, len(steps) + 1, name="step"))
+    return dict(n=n, lr=lr, seed=seed, before=before, in_flight=in_flight, after=frozen(h),
+                logged_token=acc["accuracy"] / acc["count"], logged_exact=acc["exact_accuracy"] / acc["count"])
+
+
+# %% ../nbs/41_analysis.ipynb #377a9da1
+def memorisation_table(finals, seeds=(0, 1, 2), n: int = 32, lr: float = 1e-3, data_root=None) -> pd.DataFrame:
+    "Per run (its `final/`) and probe seed: the trainer's last logged training accuracy, and `memorisation_probe`'s."
+    rows, acc = [], lambda r, w: {f"{w}_{k}_{m}": r[w][k][f"{m}_accuracy"] for k in r[w] for m in ("token", "exact")}
+    for f in map(Path, finals):
+        head, cfg, meta, test = load_run(f, data_root)
+        train, log = load_run(f, data_root, split="train")[3], pd.read_csv(f.parent / "metrics.csv")
+        last = log.dropna(subset=["train_accuracy"]).iloc[-1]
+        for s in seeds:
+            r = memorisation_probe(head, meta, train, test, n, lr, s); fl = r["in_flight"]
+            rows.append(dict(run=f.parent.name, variant=cfg.variant, probe_seed=s, logged_step=int(last.step),
+                             logged_token=last.train_accuracy, logged_exact=last.train_exact_accuracy,
+                             logged_steps=last.train_steps) | acc(r, "before")
+                        | dict(in_flight_token_half=fl.token.iloc[len(fl) // 2 - 1], in_flight_token=fl.token.iloc[-1],
+                               in_flight_exact=fl.exact.iloc[-1]) | acc(r, "after"))
+    return pd.DataFrame(rows)
+
