@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .data import load_split, collate, IGNORE_LABEL_ID
+from .data import load_split, collate, examples_at, IGNORE_LABEL_ID
+from .seeds import inflight_columns
 from .evaluate import predict, score, exact_match, eval_settings, decode_states, bucket_scores
 from .tasks import get_task, RATING_EDGES
 
@@ -228,15 +229,6 @@ def seed_spread(values) -> dict:
                 min=float(v.min()), max=float(v.max()), n=int(len(v)))
 
 # %% ../nbs/41_analysis.ipynb #9b391f3c
-def _subset(d: dict, rows) -> dict:
-    "Examples `rows` of one set, each a puzzle of its own: a set `predict` and `score` take."
-    rows = np.asarray(rows)
-    puzzle = np.searchsorted(np.asarray(d["puzzle_indices"]), rows, side="right") - 1
-    ends = np.arange(len(rows) + 1)
-    return dict(inputs=np.asarray(d["inputs"][rows]), labels=np.asarray(d["labels"][rows]),
-                puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[puzzle],
-                puzzle_indices=ends, group_indices=ends)
-
 def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 32, lr: float = 1e-3, seed: int = 0,
                        optimizer: str = "adam_atan2") -> dict:
     "Frozen scores of n training puzzles A, n others B, n held-out; A through N_sup training steps; frozen again."
@@ -248,8 +240,8 @@ def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 3
                          f"and {n} held-out ({len(te['inputs'])})")
     g = rng.choice(len(gi) - 1, 2 * n, replace=False)                  # A and B: 2n different base puzzles
     rows = pi[rng.integers(gi[g], gi[g + 1])]                          # one augmented copy of each, as sampled
-    sets = dict(A=_subset(tr, rows[:n]), B=_subset(tr, rows[n:]),
-                held_out=_subset(te, rng.choice(len(te["inputs"]), n, replace=False)))
+    sets = dict(A=examples_at(tr, rows[:n]), B=examples_at(tr, rows[n:]),
+                held_out=examples_at(te, rng.choice(len(te["inputs"]), n, replace=False)))
     dev = next(head.model.parameters()).device
     frozen = lambda h: {k: score(p, sets[k]["labels"], meta.ignore_label_id)
                         for k, p in predict(h, meta, sets, n, dev).items()}
@@ -280,12 +272,12 @@ def memorisation_table(finals, seeds=(0, 1, 2), n: int = 32, lr: float = 1e-3, d
     for f in map(Path, finals):
         head, cfg, meta, test = load_run(f, data_root)
         train, log = load_run(f, data_root, split="train")[3], pd.read_csv(f.parent / "metrics.csv")
-        last = log.dropna(subset=["train_accuracy"]).iloc[-1]
+        last = inflight_columns(log).dropna(subset=["inflight_accuracy"]).iloc[-1]
         for s in seeds:
             r = memorisation_probe(head, meta, train, test, n, lr, s); fl = r["in_flight"]
             rows.append(dict(run=f.parent.name, variant=cfg.variant, probe_seed=s, logged_step=int(last.step),
-                             logged_token=last.train_accuracy, logged_exact=last.train_exact_accuracy,
-                             logged_steps=last.train_steps) | acc(r, "before")
+                             logged_token=last.inflight_accuracy, logged_exact=last.inflight_exact_accuracy,
+                             logged_steps=last.inflight_steps) | acc(r, "before")
                         | dict(in_flight_token_half=fl.token.iloc[len(fl) // 2 - 1], in_flight_token=fl.token.iloc[-1],
                                in_flight_exact=fl.exact.iloc[-1]) | acc(r, "after"))
     return pd.DataFrame(rows)

@@ -15,8 +15,8 @@ import torch
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
            'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
            'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
-           'iter_test_batches', 'example_subset', 'plot_grid', 'terminal_stream', 'interactive_frontend', 'TerminalBar',
-           'progress_bar']
+           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid', 'terminal_stream', 'interactive_frontend',
+           'TerminalBar', 'progress_bar']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -377,16 +377,20 @@ def iter_test_batches(meta: PuzzleDatasetMetadata, data: dict, global_batch_size
             yield name, batch, end - start, lo, hi
 
 # %% ../nbs/10_data.ipynb #0393b599
+def examples_at(d: dict, rows) -> dict:
+    "Examples `rows` of one set, each its own puzzle and group: a set to score like the test split."
+    rows = np.asarray(rows, dtype=np.int64)
+    ones = np.arange(len(rows) + 1, dtype=np.int64)
+    return dict(inputs=np.asarray(d["inputs"][rows]), labels=np.asarray(d["labels"][rows]),
+                puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[puzzle_of_examples(d)[rows]],
+                puzzle_indices=ones, group_indices=ones.copy())
+
 def example_subset(data: dict, n: int) -> dict:
-    "`n` examples spread evenly over each set of a split, each its own puzzle and group: a split to score like the test split."
+    "`n` examples spread evenly over each set of a split (`examples_at`): a fixed sample to score like the test split."
     out = {}
     for name, d in data.items():
         total = len(d["inputs"])
-        idx = np.unique(np.linspace(0, total - 1, min(n, total)).round().astype(np.int64))
-        ones = np.arange(len(idx) + 1, dtype=np.int64)
-        out[name] = dict(inputs=np.asarray(d["inputs"][idx]), labels=np.asarray(d["labels"][idx]),
-                         puzzle_identifiers=np.asarray(d["puzzle_identifiers"])[puzzle_of_examples(d)[idx]],
-                         puzzle_indices=ones, group_indices=ones.copy())
+        out[name] = examples_at(d, np.unique(np.linspace(0, total - 1, min(n, total)).round().astype(np.int64)))
     return out
 
 # %% ../nbs/10_data.ipynb #e4a00750

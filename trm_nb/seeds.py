@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['CURVE_SOURCES', 'STYLES', 't975', 'seed_interval', 'paired_interval', 'run_curve', 'steps_to', 'row_curves',
-           'plot_row_curves']
+__all__ = ['CURVE_SOURCES', 'STYLES', 't975', 'seed_interval', 'paired_interval', 'inflight_columns', 'run_curve', 'steps_to',
+           'row_curves', 'plot_row_curves']
 
 # %% ../nbs/39_seeds.ipynb #12a058d5
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -44,13 +44,18 @@ def paired_interval(row_values: dict, reference_values: dict) -> dict:
 CURVE_SOURCES = {   # series -> metrics.csv columns, first present wins (ARC's headline is pass@2 over its test tasks)
     "held-out": ("eval_arc_pass@2", "eval_all_exact_accuracy"),
     "train (frozen)": ("eval_train_frozen_exact_accuracy",),
-    "train (in flight)": ("inflight_exact_accuracy", "train_exact_accuracy"),
+    "train (in flight)": ("inflight_exact_accuracy",),
 }
+_OLD_INFLIGHT = ("accuracy", "exact_accuracy", "lm_loss", "q_halt_accuracy", "q_halt_loss", "q_continue_loss", "steps")
+
+def inflight_columns(log: pd.DataFrame) -> pd.DataFrame:
+    "`log` (a metrics.csv) with the in-flight metrics under their names (runs before the renaming logged them as train_*)."
+    return log.rename(columns={f"train_{k}": f"inflight_{k}" for k in _OLD_INFLIGHT})
 
 def run_curve(run_dir) -> pd.DataFrame:
     "Columns step, held-out, train (frozen), train (in flight) of a run's `metrics.csv` (NaN where a row lacks one)."
     p = Path(run_dir) / "metrics.csv"
-    try: log = pd.read_csv(p)
+    try: log = inflight_columns(pd.read_csv(p))
     except FileNotFoundError: raise FileNotFoundError(f"{p}: no metrics.csv (has the run started?)") from None
     out = pd.DataFrame({"step": log["step"]})
     for name, cols in CURVE_SOURCES.items():
