@@ -37,5 +37,5 @@ def test_two_gloo_processes_match_one(tmp_path, env):
     ma = (tmp_path / "results" / task / "one" / "metrics.csv").read_text().splitlines()
     mb = (tmp_path / "results" / task / "two" / "metrics.csv").read_text().splitlines()
     assert ma[0] == mb[0]
-    col = ma[0].split(",").index("train_steps")
+    col = ma[0].split(",").index("inflight_steps")
     assert [r.split(",")[col] for r in ma[1:]] == [r.split(",")[col] for r in mb[1:]]   # same halting decisions
