@@ -19,12 +19,13 @@ from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'POOLED_EVALS', 'EAGER_CONTROL',
            'FIELD_HISTORY', 'TABLE_COLUMNS', 'CI', 'TABLE_ROWS', 'TABLE_TITLES', 'PAPER_RUNTIME', 'PAIRED_REFERENCE',
-           'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'train_one', 'keep_final',
-           'code_changes', 'run_all', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'wilson', 'reproductions',
-           'data_used', 'study_table', 'markdown_table', 'write_table', 'table_study', 'at_scale', 'study_configs',
-           'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
-           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'plot_table_curves', 'code_versions',
-           'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown', 'resolve', 'pseudocode_table']
+           'FIGURE_SOURCES', 'PSEUDOCODE', 'slug', 'StudyRun', 'same_run', 'run_status', 'refuse_dirty_code',
+           'train_one', 'keep_final', 'code_changes', 'run_all', 'model_sizes', 'hardware', 'hardware_of', 'collect',
+           'wilson', 'reproductions', 'data_used', 'study_table', 'markdown_table', 'write_table', 'table_study',
+           'at_scale', 'study_configs', 'paper_command', 'paper_plan', 'kendall_tau', 'findings', 'paired_by_seed',
+           'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'plot_table_curves',
+           'code_versions', 'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown', 'resolve',
+           'pseudocode_table']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -115,8 +116,17 @@ def run_status(cfg: TrainConfig) -> str:
     return "partial" if (d / "checkpoints" / "latest.json").exists() else "todo"
 
 # %% ../nbs/40_study.ipynb #93c15ab8
-def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal: bool = False):
+def refuse_dirty_code(configs: list, allow_dirty: bool = False):
+    "Stop before training non-smoke runs from uncommitted changes to `trm_nb/` (smoke runs are tests, never evidence)."
+    evidence = [c for c in configs if c.preset != "smoke"]
+    changed = code_changes() if evidence and not allow_dirty else []
+    if changed:                           # a study's runs name the code that made them: a commit, not a working tree
+        raise RunError(f"refusing to train {len(evidence)} study run(s) from uncommitted changes to {', '.join(changed[:5])}: "
+                       f"commit them first, or pass allow_dirty=True for an experiment (its runs record git.dirty=true)")
+
+def train_one(cfg: TrainConfig, gpus: int = 0, progress: bool = False, terminal: bool = False, allow_dirty: bool = False):
     "Train (or resume) the run of `cfg` to the end: in this process (with a passing step bar if asked), or through torchrun."
+    refuse_dirty_code([cfg], allow_dirty)
     if gpus > 1:
         d = run_dir_of(cfg); d.mkdir(parents=True, exist_ok=True)
         (d / "config.json").write_text(json.dumps(asdict(cfg), default=list))
@@ -158,15 +168,12 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
             keep_weights=lambda cfg: cfg.seed == 0, allow_dirty: bool = False) -> dict:
     "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
     todo = [c for c in configs if run_status(c) != "finished"]
-    evidence = [c for c in todo if c.preset != "smoke"]                  # smoke runs are tests, never evidence
-    changed = code_changes() if evidence and not allow_dirty else []
-    if changed:                           # a study's runs name the code that made them: a commit, not a working tree
-        raise RunError(f"refusing to train {len(todo)} study run(s) from uncommitted changes to {', '.join(changed[:5])}: "
-                       f"commit them first, or pass allow_dirty=True for an experiment (its runs record git.dirty=true)")
+    refuse_dirty_code(todo, allow_dirty)                                  # before anything is trained
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc="runs", unit="run")
     for cfg in todo:
         bar.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
-        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal)   # todo or stale: from scratch
+        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal,
+                  allow_dirty=allow_dirty)                                # todo or stale: from scratch
         if keep_weights(cfg): keep_final(cfg)
         if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
         bar.update(1)
