@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from trm_nb.arc import load_arc, tasks_fitting
 from trm_nb.arc_eval import arc_scores, pass_at_k_by_copies, with_puzzle_ids
-from trm_nb.config import resolve_config
+from trm_nb.presets import resolve_config
 from trm_nb.evaluate import predict
 from trm_nb.train import Trainer
 

@@ -2,7 +2,7 @@
 import json
 import numpy as np
 import pytest
-from trm_nb.config import resolve_config
+from trm_nb.presets import resolve_config
 from trm_nb.train import Trainer
 from trm_nb.arc_eval import arc_scores, load_eval_npz
 

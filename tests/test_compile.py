@@ -2,7 +2,7 @@
 import tempfile
 from pathlib import Path
 import torch
-from trm_nb.config import resolve_config
+from trm_nb.presets import resolve_config
 from trm_nb.train import Trainer
 
 import pytest

@@ -9,7 +9,7 @@ def _weights(tmp, name, task):
 
 def _init_weights(tmp, task):
     "The seeded initial weights of the smoke model (built the way the trainer builds it)."
-    from trm_nb.config import resolve_config
+    from trm_nb.presets import resolve_config
     from trm_nb.train import make_model
     from trm_nb.tasks import get_task
     from trm_nb.data import load_split

@@ -279,7 +279,7 @@ def test_arc_without_solutions_is_not_scored(tmp_path, capsys):
 @pytest.fixture
 def official(tmp_path):
     import yaml
-    from trm_nb.config import resolve_config
+    from trm_nb.presets import resolve_config
     from trm_nb.train import make_model
     from trm_nb.official import save_official
     from trm_nb.data import PuzzleDatasetMetadata
@@ -329,7 +329,7 @@ def test_official_wrong_seq_len_refused(official, tmp_path):
 # 10. builds leave nothing behind
 def test_killed_build_leftovers_are_cleaned(tmp_path, capsys, env):
     "A build killed midway leaves its hidden temporary folder; the next build of that dataset removes it."
-    from trm_nb.config import resolve_config
+    from trm_nb.presets import resolve_config
     from trm_nb.tasks import get_task
     cfg = resolve_config("sudoku", "smoke", overrides=dict(data_dir=str(tmp_path / "data")))
     out = get_task("sudoku").dataset_path(cfg)

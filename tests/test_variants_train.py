@@ -1,7 +1,7 @@
 "Every variant of the registry trains through the full loop (sparse embedding optimiser, EMA, checkpoints, evaluation)."
 import json
 import pytest, torch
-from trm_nb.config import resolve_config
+from trm_nb.presets import resolve_config
 from trm_nb.train import Trainer
 from trm_nb.variants import VARIANTS
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import trm_nb
-from .config import TrainConfig, resolve_config, trm_config, environment_info, git_commit, _POS, _NONNEG
-from .config import cpu_model, cpu_flags, cpu_kind, gemm_probe     # the CPU's identity and probe live with `fast`
+from .config import TrainConfig, _POS, _NONNEG
+from .presets import resolve_config, trm_config
+from .hardware import environment_info, git_commit
+from .hardware import cpu_model, cpu_flags, cpu_kind, gemm_probe     # the CPU's identity and probe live with `fast`
 from .layers import swiglu_hidden
 from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task

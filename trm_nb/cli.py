@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse, json, os, sys, warnings
 from pathlib import Path
 import torch
-from .config import TrainConfig, RunError, ConfigError, resolve_config, check_overrides_and_replace
+from .config import TrainConfig, RunError, ConfigError, check_overrides_and_replace
+from .presets import resolve_config
 from .train import Trainer
 
 # %% auto #0

@@ -8,12 +8,12 @@ import contextlib, dataclasses, json, math, os, platform, re, subprocess, sys, t
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 
+from .errors import RunError, ConfigError
+from .losses import LOSS_FNS
+from .tasks import get_task
+
 # %% auto #0
-__all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'RANGES', 'CHOICES', 'GENERAL_NOTES', 'FAST_MARGIN', 'FAST_ENV',
-           'FAST_BUDGET_S', 'TrainConfig', 'RunError', 'ConfigError', 'check_overrides_and_replace', 'validate',
-           'resolve_config', 'paper_notes', 'resolve_dtype', 'trm_config', 'cpu_model', 'cpu_flags', 'cpu_kind',
-           'gemm_seconds', 'gemm_probe', 'model_products', 'probe_products', 'fast_choice', 'fast_dtype_cache',
-           'fast_dtype_choice', 'git_commit', 'environment_info']
+__all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'RANGES', 'CHOICES', 'TrainConfig', 'check_overrides_and_replace', 'validate']
 
 # %% ../nbs/21_config.ipynb #4c894977
 PRESETS = ("paper", "cpu", "smoke")
@@ -104,14 +104,6 @@ class TrainConfig:
 
     def replace(self, **kw) -> "TrainConfig": return check_overrides_and_replace(self, kw)
 
-class RunError(Exception):
-    "An error the user can fix (a bad value, a busy or used run folder, a refused resume): the command line prints it as one line."
-    exit_code = 1
-
-class ConfigError(RunError, ValueError):
-    "Bad config values: every bad field, its value and what is allowed, in one message."
-    exit_code = 2
-
 def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfig:
     "`cfg` with `overrides` applied and validated; unknown names and bad values fail at once, all in one error."
     names = [f.name for f in fields(TrainConfig)]
@@ -160,7 +152,6 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
         if val is not None and rule is not None and not rule[0](val): errs.append(f"{f.name}={v!r} (expected {rule[1]})"); continue
         if f.name in CHOICES and val not in CHOICES[f.name]: errs.append(f"{f.name}={v!r} (choose one of {list(CHOICES[f.name])})"); continue
         vals[f.name] = val
-    from trm_nb.losses import LOSS_FNS
     if "loss_type" in vals and vals["loss_type"] not in LOSS_FNS: errs.append(f"loss_type={cfg.loss_type!r} (choose one of {list(LOSS_FNS)})")
     if not vals.get("pass_ks") and "pass_ks" in vals or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in vals.get("pass_ks", ())):
         errs.append(f"pass_ks={cfg.pass_ks!r} (expected a non-empty list of integers >= 1)")
@@ -173,7 +164,6 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
     if vals.get("mlp_t") is False and vals.get("d") and vals.get("num_heads") and vals["d"] % vals["num_heads"]:
         errs.append(f"d={cfg.d!r} (attention expects a multiple of num_heads={cfg.num_heads!r})")
     if "task" in vals:
-        from trm_nb.tasks import get_task
         try:
             t = get_task(vals["task"]); vals["task"] = t.name
         except ValueError as e: errs.append(str(e)); t = None
@@ -182,220 +172,3 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
     try: t.check(cfg)                                         # what the task cannot do (e.g. generated ARC)
     except ValueError as e: raise ConfigError(f"invalid config: {e}") from None
     return cfg
-
-# %% ../nbs/21_config.ipynb #fb7a6557
-GENERAL_NOTES = ["optimiser: the code uses AdamATan2 (set optimizer='adamw' for the paper text's AdamW)"]
-
-def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str | None = None,
-                   overrides: dict | None = None, has_gpu: bool | None = None, paper_text: bool = False) -> TrainConfig:
-    "The full config of a run: the task's preset (default: paper on GPU, cpu otherwise) + variant + overrides."
-    from trm_nb.tasks import get_task
-    t = get_task(task)
-    if preset is None:
-        if has_gpu is None:
-            import torch; has_gpu = torch.cuda.is_available()
-        preset = "paper" if has_gpu else "cpu"
-    if preset not in PRESETS: raise ConfigError(f"preset={preset!r} (choose one of {list(PRESETS)})")
-    base = t.recipe(preset, paper_text=paper_text)
-    from trm_nb.variants import get_variant, variant_overrides
-    variant = variant or t.default_variant
-    v = get_variant(variant)                     # unknown names fail here, listing the valid ones
-    names = {f.name for f in fields(TrainConfig)}
-    base.update({k: val for k, val in v.defaults.items() if k in names})   # where the variant starts (HRM: T = 2, n = 2)
-    base.update({k: val for k, val in v.cfg.items() if k in names})   # architecture the variant fixes (T, n, layers, mixer)
-    base.update(variant_overrides(variant))                           # training-side switches (e.g. no EMA)
-    cfg = TrainConfig(task=t.name, preset=preset, variant=variant)
-    cfg = check_overrides_and_replace(cfg, base)
-    cfg = check_overrides_and_replace(cfg, dict(overrides or {}))
-    fixed = {k: val for k, val in v.cfg.items() if k in names and getattr(cfg, k) != val}
-    if fixed: raise ConfigError(f"variant {variant!r} fixes {v.cfg}; the overrides set {({k: getattr(cfg, k) for k in fixed})}: "
-                               f"pick the variant that has them (e.g. TRM-MLP for mlp_t=True) or drop those overrides")
-    return cfg
-
-def paper_notes(task: str) -> list:
-    "Where the `paper` preset (official code) and the paper's text differ."
-    from trm_nb.tasks import get_task
-    return GENERAL_NOTES + list(get_task(task).notes)
-
-# %% ../nbs/21_config.ipynb #1ba2eff1
-def resolve_dtype(cfg: TrainConfig, device="cpu") -> str:
-    "The forward dtype of `cfg` on `device` (`auto`: bfloat16 on CUDA, float32 elsewhere; `fast`: `fast_dtype_choice`)."
-    import torch
-    if cfg.forward_dtype == "fast": return fast_dtype_choice(cfg, device)["dtype"]
-    if cfg.forward_dtype != "auto": return cfg.forward_dtype
-    return "bfloat16" if torch.device(device).type == "cuda" else "float32"
-
-def trm_config(cfg: TrainConfig, seq_len: int, vocab_size: int, num_puzzle_identifiers: int = 1, world_size: int = 1,
-               device="cpu", **overrides):
-    "The `TRMConfig` of run config `cfg` on a dataset with these sizes: every shared field taken from `cfg`."
-    from trm_nb.model import TRMConfig
-    shared = {f.name for f in fields(TRMConfig)} & {f.name for f in fields(TrainConfig)}
-    dtype = overrides.get("forward_dtype") or resolve_dtype(cfg, device)
-    kw = {k: getattr(cfg, k) for k in shared} | dict(seq_len=seq_len, vocab_size=vocab_size, forward_dtype=dtype,
-                                                    num_puzzle_identifiers=num_puzzle_identifiers,
-                                                    batch_size=cfg.global_batch_size // world_size)
-    return TRMConfig(**(kw | overrides))
-
-# %% ../nbs/21_config.ipynb #3f9dfc4e
-def cpu_model() -> str:
-    "The CPU's model name (from /proc/cpuinfo where there is one)."
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
-    return platform.processor() or platform.machine()
-
-def cpu_flags() -> list:
-    "Vector and matrix extensions of this CPU that matter for bfloat16 (avx512_bf16, amx_bf16, ...)."
-    try: flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split()
-    except (OSError, StopIteration): return []
-    return sorted(f for f in flags if f.startswith(("avx512_bf16", "amx", "avx512f", "avx2")))
-
-_BF16_LEVELS = (("amx_bf16", "amx"), ("avx512_bf16", "avx512-bf16"), ("avx512f", "avx512"), ("avx2", "avx2"))
-
-def cpu_kind(model: str | None = None, flags=None) -> str:
-    "Vendor, model and best bfloat16 extension of a CPU (this one by default) as one word: 'amd-epyc-avx2'."
-    model = cpu_model() if model is None else model
-    flags = set(cpu_flags() if flags is None else flags)
-    level = next((name for flag, name in _BF16_LEVELS if flag in flags), "base")
-    words = re.sub(r"\((r|tm)\)|\bcpu\b|@.*", " ", model.lower())
-    return re.sub(r"[^a-z0-9]+", "-", words).strip("-") + "-" + level
-
-def gemm_seconds(m: int, k: int, n: int, dtype="float32", reps: int = 20, warmup: int = 3, budget_s: float = math.inf) -> list:
-    "Seconds of each timed (m x k) @ (k x n) product in `dtype`: `reps` calls after `warmup`, fewer once `budget_s` is spent."
-    import torch
-    dt = getattr(torch, str(dtype).removeprefix("torch."))
-    a, b = torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt)
-    for _ in range(warmup): a @ b
-    out = []
-    while len(out) < reps and sum(out) < budget_s:
-        t = time.perf_counter()
-        a @ b
-        out.append(time.perf_counter() - t)
-    return out
-
-def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20, dtypes=("float32", "bfloat16")) -> dict:
-    "GFLOP/s of one (m x k) @ (k x n) product per CPU dtype (mean of `reps` calls), in the threads torch uses now."
-    return {str(dt).removeprefix("torch."): 2 * m * k * n * reps / sum(gemm_seconds(m, k, n, dt, reps)) / 1e9 for dt in dtypes}
-
-# %% ../nbs/21_config.ipynb #8cf60bef
-FAST_MARGIN = 1.3                   # bfloat16 must run the model's products at least this many times as fast as float32
-FAST_ENV = "TRM_NB_FAST_DTYPE"      # float32 | bfloat16: skip the measurement
-FAST_BUDGET_S = 0.1                 # seconds of calls per dtype, shared by its products
-
-def model_products(cfg: TrainConfig) -> list:
-    "The (m, k, n) products of `cfg`'s linear layers in one training step: forward, input and weight gradient of each."
-    from trm_nb.tasks import get_task
-    from trm_nb.layers import swiglu_hidden
-    mc = trm_config(cfg.replace(forward_dtype="float32"), get_task(cfg.task).seq_len_of(cfg), 1, world_size=max(1, cfg.gpus))
-    rows, d, seq = mc.batch_size * mc.total_len, mc.d, mc.total_len
-    h, ht = swiglu_hidden(d, mc.expansion), swiglu_hidden(seq, mc.expansion)
-    mixer = [(mc.batch_size * d, seq, 2 * ht), (mc.batch_size * d, ht, seq)] if mc.mlp_t else [(rows, d, 3 * d), (rows, d, d)]
-    return [p for m, k, n in [(rows, d, 2 * h), (rows, h, d), *mixer] for p in ((m, k, n), (m, n, k), (n, m, k))]
-
-def probe_products(products: list, budget_s: float = FAST_BUDGET_S, margin: float = FAST_MARGIN) -> dict:
-    "Seconds of `products` (the fastest call of each) in float32, then bfloat16, which stops once it cannot win by `margin`."
-    t0, secs, timed = time.perf_counter(), {}, {}
-    for dt in ("float32", "bfloat16"):
-        secs[dt] = 0.0
-        for i, (m, k, n) in enumerate(products):
-            secs[dt] += min(gemm_seconds(m, k, n, dt, warmup=0, budget_s=budget_s / len(products)))
-            timed[dt] = i + 1
-            if dt == "bfloat16" and secs[dt] * margin > secs["float32"]: break
-    flops = lambda dt: sum(2 * m * k * n for m, k, n in products[:timed[dt]]) / secs[dt] / 1e9
-    return dict(float32_s=secs["float32"], bfloat16_s=secs["bfloat16"], products=len(products), timed=timed,
-                gflops={dt: round(flops(dt), 1) for dt in secs}, probe_s=round(time.perf_counter() - t0, 3))
-
-def fast_choice(probe: dict, margin: float = FAST_MARGIN) -> dict:
-    "`probe` (from `probe_products`) with the dtype it picks and why."
-    ratio = probe["float32_s"] / probe["bfloat16_s"]
-    part = probe.get("timed", {}).get("bfloat16", probe.get("products")) != probe.get("products")
-    dtype = "bfloat16" if ratio >= margin else "float32"
-    why = (f"bfloat16 ran the model's products {'at most ' if part else ''}{ratio:.2f}x as fast as float32: "
-           f"{'at least' if dtype == 'bfloat16' else 'under'} the {margin}x that pays")
-    return dict(probe, dtype=dtype, reason=why, speedup=round(ratio, 3), margin=margin)
-
-# %% ../nbs/21_config.ipynb #934f7342
-def fast_dtype_cache() -> Path:
-    "Where measured `fast` answers are kept: `$XDG_CACHE_HOME/trm_nb/fast_dtype.json` (default `~/.cache/trm_nb/`)."
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "trm_nb" / "fast_dtype.json"
-
-def _read_cache(path: Path) -> dict:
-    "The cache's entries; {} where the file is missing or not a JSON object (it is then measured over)."
-    try: j = json.loads(path.read_text())
-    except (OSError, ValueError): return {}
-    return j if isinstance(j, dict) else {}
-
-def _write_cache(path: Path, entries: dict):
-    "Write the cache atomically; a folder that cannot be written leaves the answer unkept."
-    try:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, indent=1))
-        os.replace(tmp, path)
-    except OSError: pass
-
-def _lock(path: Path):
-    "An exclusive lock on `<path>.lock`, held until the returned file closes; None where none can be taken."
-    try:
-        import fcntl
-        path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path.with_suffix(".lock"), "w")
-        fcntl.flock(f, fcntl.LOCK_EX)
-        return f
-    except (ImportError, OSError): return None
-
-_FAST_SEEN = {}     # (cache file, key) -> the first answer this process got: later calls agree with it
-
-def _measured(path: Path, key: str, measure) -> dict:
-    "The cached answer under `key` in `path`, or `measure()`'s, kept there; corrupt entries are measured over."
-    with _lock(path) or contextlib.nullcontext():
-        entries = _read_cache(path)
-        hit = entries.get(key)
-        if isinstance(hit, dict) and hit.get("dtype") in ("float32", "bfloat16"): return dict(hit, cached=True)
-        rec = dict(measure(), measured=time.strftime("%Y-%m-%d %H:%M:%S"))
-        _write_cache(path, entries | {key: rec})
-    return dict(rec, cached=False)
-
-# %% ../nbs/21_config.ipynb #5cc1aeb3
-def fast_dtype_choice(cfg: TrainConfig, device="cpu", probe=probe_products, cache=None) -> dict:
-    "What `forward_dtype='fast'` means for `cfg` on `device` and why: `dtype`, `reason` and what was measured."
-    import torch
-    kind = torch.device(device).type
-    if kind == "cuda": return dict(dtype="bfloat16", reason="a CUDA device: bfloat16, the official forward dtype")
-    forced = os.environ.get(FAST_ENV)
-    if forced:
-        if forced not in ("float32", "bfloat16"): raise ConfigError(f"{FAST_ENV}={forced!r} (choose float32 or bfloat16, or unset it)")
-        return dict(dtype=forced, reason=f"forced by {FAST_ENV}={forced}")
-    if kind != "cpu": return dict(dtype="float32", reason=f"no bfloat16 measurement on a {kind!r} device")
-    products = model_products(cfg)
-    where = dict(cpu=cpu_kind(), cpu_model=cpu_model(), torch=torch.__version__, threads=torch.get_num_threads())
-    key = " | ".join(map(str, where.values())) + " | " + " ".join("x".join(map(str, p)) for p in products)
-    path = Path(cache) if cache is not None else fast_dtype_cache()
-    if (path, key) not in _FAST_SEEN: _FAST_SEEN[path, key] = _measured(path, key, lambda: fast_choice(probe(products)) | where)
-    return _FAST_SEEN[path, key]
-
-# %% ../nbs/21_config.ipynb #84d35437
-def git_commit(path=".") -> dict:
-    "Commit and dirty flag of the checkout at `path` (or None where git or the repo is missing)."
-    try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=path, capture_output=True, text=True, timeout=10)
-        head = run("rev-parse", "HEAD")
-        if head.returncode: return dict(commit=None, dirty=None)
-        dirty = bool(run("status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results").stdout.strip())
-        return dict(commit=head.stdout.strip(), dirty=dirty)
-    except (OSError, subprocess.SubprocessError):
-        return dict(commit=None, dirty=None)
-
-def environment_info() -> dict:
-    "Hardware and package versions of this process."
-    import numpy, torch
-    info = dict(python=sys.version.split()[0], platform=platform.platform(), processor=platform.machine(),
-                cpu_count=os.cpu_count(), torch=torch.__version__, numpy=numpy.__version__,
-                torch_threads=torch.get_num_threads(), cuda=torch.version.cuda,
-                device="cuda" if torch.cuda.is_available() else "cpu",
-                gpu_name=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-                gpu_count=torch.cuda.device_count())
-    try:
-        import trm_nb; info["trm_nb"] = trm_nb.__version__
-    except Exception: pass
-    return info

@@ -20,7 +20,7 @@ from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
 __all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'set_activation_checkpointing',
-           'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key', 'paper_config', 'build_model']
+           'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key']
 
 # %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
@@ -326,18 +326,3 @@ def trm_to_official_key(k: str, prefix: str = OFFICIAL_PREFIX) -> str:
     for a, b in _RENAMES:
         if k == b or k.startswith(b): k = a + k[len(b):]
     return prefix + k
-
-# %% ../nbs/01_model.ipynb #cc5553bb
-def paper_config(task: str, variant: str = 'att', official_recipe: bool = False, **overrides) -> TRMConfig:
-    "TRMConfig of the paper's recipe for `task` (any name in `trm_nb.tasks`) with the 'att' or 'mlp' mixer (d 512, 2 layers, T 3, n 6, N_sup 16)."
-    from trm_nb.tasks import get_task, ATT, MLP
-    from trm_nb.config import TrainConfig, trm_config
-    v = variant.lower()
-    if v not in ('att', 'mlp'): raise ValueError(f"paper_config: unknown variant {variant!r}; expected 'att' or 'mlp'")
-    t = get_task(task)
-    run = TrainConfig(**(t.recipe('paper', paper_text=not official_recipe) | (MLP if v == 'mlp' else ATT)), task=t.name)
-    return trm_config(run, t.seq_len, t.vocab_size, forward_dtype='float32', **overrides)
-
-def build_model(task: str, variant: str = 'att', **overrides) -> TRM:
-    "A freshly initialised `TRM` for a paper configuration."
-    return TRM(paper_config(task, variant, **overrides))

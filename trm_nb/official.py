@@ -12,14 +12,14 @@ import torch
 import yaml
 from torch import nn
 
-from .model import TRM, TRMConfig, official_to_trm_key, trm_to_official_key
 from .data import PuzzleDatasetMetadata
+from .model import TRM, TRMConfig, official_to_trm_key, trm_to_official_key, split_official_prefix
+from .variants import HRM, hrm_official_to_key, hrm_key_to_official
 
 # %% auto #0
 __all__ = ['OFFICIAL_TRM', 'OFFICIAL_HRM', 'OFFICIAL_ARCH_KEYS', 'SIZE_KEYS', 'OFFICIAL_TRAIN_DEFAULTS', 'official_kind',
-           'convert_arch', 'read_official_config', 'split_official_prefix', 'read_official_state',
-           'official_prefix_len', 'infer_official_sizes', 'load_official', 'official_arch', 'official_state_dict',
-           'save_official']
+           'convert_arch', 'read_official_config', 'read_official_state', 'official_prefix_len', 'infer_official_sizes',
+           'load_official', 'official_arch', 'official_state_dict', 'save_official']
 
 # %% ../nbs/04_official.ipynb #f5d2eaa2
 OFFICIAL_TRM = 'recursive_reasoning.trm@TinyRecursiveReasoningModel_ACTV1'
@@ -84,15 +84,6 @@ def read_official_config(path) -> dict:
     return cfg
 
 # %% ../nbs/04_official.ipynb #fae13d85
-_WRAPPERS = ('_orig_mod.', 'model.', 'inner.')
-
-def split_official_prefix(k: str) -> Tuple[str, str]:
-    "('_orig_mod.model.inner.', 'L_level.layers.0...') from a full official key."
-    i = 0
-    for w in _WRAPPERS:
-        if k.startswith(w, i): i += len(w)
-    return k[:i], k[i:]
-
 def _tensor_dict(d) -> bool:
     return isinstance(d, dict) and len(d) > 0 and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in d.items())
 
@@ -143,8 +134,6 @@ def _kind_spec(kind: str, required: bool = True) -> Optional[dict]:
     return _KINDS[kind]
 
 def _hrm_spec() -> Optional[dict]:
-    try: from trm_nb.variants import HRM, hrm_official_to_key, hrm_key_to_official
-    except ImportError: return None
     def build(arch, **kw):   # official HRM: ceil-div prefix, Q-learning ACT (continue head), separate H/L layer counts
         cfg = TRMConfig.from_official(arch, **(dict(puzzle_emb_len=0, no_ACT_continue=False) | kw))
         return HRM(cfg, H_layers=int(arch['H_layers']), L_layers=int(arch['L_layers']))

@@ -9,7 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainConfig, RunError, environment_info, git_commit
+from .config import TrainConfig, RunError
+from .hardware import environment_info, git_commit
 from .data import atomic_write_text
 
 # %% auto #0

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import torch
-from .config import TrainConfig, RunError, resolve_config, trm_config
+from .config import TrainConfig, RunError
+from .presets import resolve_config, trm_config
 from .tasks import get_task, paper_tables, ARC_CPU_CANVAS
 from .runs import run_dir_of
 from .data import progress_bar, terminal_stream

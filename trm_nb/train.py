@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, RunError, ConfigError, trm_config, resolve_dtype, fast_dtype_choice
+from .config import TrainConfig, RunError, ConfigError
+from .presets import trm_config, resolve_dtype, fast_dtype
 from .tasks import get_task
 from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
 from .losses import ACTLossHead
@@ -356,7 +357,7 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
         deterministic_kernels=torch.are_deterministic_algorithms_enabled(),
         deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
         final_metrics=self.last_eval, timing={k: v if v is None else round(v, 2) for k, v in self.timing.items()},
-        **({"fast_dtype": fast_dtype_choice(self.cfg, self.device)} if self.cfg.forward_dtype == "fast" else {}),   # measured, why
+        **({"fast_dtype": fast_dtype(self.cfg, self.device)} if self.cfg.forward_dtype == "fast" else {}),   # measured, why
         **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch

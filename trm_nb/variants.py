@@ -11,13 +11,12 @@ import torch
 from torch import nn
 
 from .layers import trunc_normal_init_
-from .model import TRMConfig, TRM, Net, paper_config, split_official_prefix, OFFICIAL_PREFIX
+from .model import TRMConfig, TRM, Net, split_official_prefix, OFFICIAL_PREFIX
 
 # %% auto #0
 __all__ = ['HRM_ARCH', 'DIRECT_PRED_DEPTH', 'VARIANTS', 'VARIANT_ALIASES', 'SeparateNets', 'one_step_grad_recursion',
-           'OneStepGrad', 'hrm_config', 'HRM', 'hrm_official_to_key', 'hrm_key_to_official', 'SingleZ', 'MultiScaleZ',
-           'DirectPred', 'Variant', 'get_variant', 'variant_config', 'build_variant', 'variant_overrides',
-           'effective_depth']
+           'OneStepGrad', 'HRM', 'hrm_official_to_key', 'hrm_key_to_official', 'SingleZ', 'MultiScaleZ', 'DirectPred',
+           'Variant', 'get_variant', 'variant_config', 'build_variant', 'variant_overrides', 'effective_depth']
 
 # %% ../nbs/03_variants.ipynb #1cb8b028
 class SeparateNets(TRM):
@@ -49,13 +48,6 @@ class OneStepGrad(TRM):
 
 # %% ../nbs/03_variants.ipynb #646c2735
 HRM_ARCH = dict(layers=4, T=2, n=2, mlp_t=False, pos_encodings='rope', puzzle_emb_len=0, no_ACT_continue=False)
-
-def hrm_config(task: str = 'sudoku', **overrides) -> TRMConfig:
-    "HRM's official config for `task` (d 512, 8 heads, 4+4 layers, H_cycles=T=2, L_cycles=n=2, 1 prefix token, Q-learning ACT)."
-    from trm_nb.tasks import get_task          # any task name or alias; sizes of the paper's data
-    t = get_task(task)
-    kw = dict(seq_len=t.seq_len, vocab_size=t.vocab_size, d=512, expansion=4.0, num_heads=8, N_sup=16, halt_exploration_prob=0.1) | HRM_ARCH
-    return TRMConfig(**(kw | overrides))
 
 class HRM(OneStepGrad, SeparateNets):
     "Hierarchical Reasoning Model: `L_level` (z = z_L) and `H_level` (y = z_H), 1-step gradient, Q-learning ACT."
