@@ -230,7 +230,7 @@ def deep_recursion(self: TRM, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor)
     return (y.detach(), z.detach()), self.heads(y)
 
 @patch
-def inner(self: TRM, y: torch.Tensor, z: torch.Tensor, data: Dict[str, torch.Tensor]):
+def embed_and_recurse(self: TRM, y: torch.Tensor, z: torch.Tensor, data: Dict[str, torch.Tensor]):
     "Embed the data and run one deep recursion from (y, z)."
     return self.deep_recursion(self.embed_input(data['inputs'], data['puzzle_identifiers']), y, z)
 
@@ -254,11 +254,11 @@ def reset_carry(self: TRM, reset: torch.Tensor, y: torch.Tensor, z: torch.Tensor
 
 # %% ../nbs/01_model.ipynb #083c1790
 @patch
-def _rand(self: TRM, B, device, generator, kind='rand', high=None, explore_slice=None):
-    "B random draws; with `explore_slice=(offset, global_B)` draw for the global batch and keep rows offset:offset+B."
+def _draw(self: TRM, B, device, generator, kind='uniform', high=None, explore_slice=None):
+    "B random draws (`uniform` in [0, 1) or `integer` in [2, high)); with `explore_slice=(offset, global_B)` draw for the global batch and keep rows offset:offset+B."
     gdev = generator.device if generator is not None else device
     n = B if explore_slice is None else explore_slice[1]
-    if kind == 'rand': t = torch.rand((n,), generator=generator, device=gdev)
+    if kind == 'uniform': t = torch.rand((n,), generator=generator, device=gdev)
     else: t = torch.randint(2, high, (n,), generator=generator, device=gdev, dtype=torch.int32)
     if explore_slice is not None: t = t[explore_slice[0]:explore_slice[0] + B]
     return t.to(device)
@@ -269,8 +269,8 @@ def act_halt(self: TRM, steps, q_halt, q_cont, generator=None, explore_slice=Non
     cfg = self.config
     halt = (q_halt > 0) if cfg.no_ACT_continue else (q_halt > q_cont)
     B, dev = q_halt.shape[0], q_halt.device
-    explore = self._rand(B, dev, generator, explore_slice=explore_slice) < cfg.halt_exploration_prob
-    min_steps = explore * self._rand(B, dev, generator, kind='int', high=cfg.N_sup + 1, explore_slice=explore_slice)
+    explore = self._draw(B, dev, generator, explore_slice=explore_slice) < cfg.halt_exploration_prob
+    min_steps = explore * self._draw(B, dev, generator, kind='integer', high=cfg.N_sup + 1, explore_slice=explore_slice)
     return halt & (steps >= min_steps)
 
 # %% ../nbs/01_model.ipynb #ac0a1d6a
@@ -282,7 +282,7 @@ def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: 
     y, z = self.reset_carry(reset, carry.y, carry.z)
     steps = torch.where(reset, 0, carry.steps)
     data = {k: torch.where(reset.view((-1,) + (1,) * (v.ndim - 1)), batch[k], v) for k, v in carry.current_data.items()}
-    (y, z), (logits, q_halt, q_cont) = self.inner(y, z, data)
+    (y, z), (logits, q_halt, q_cont) = self.embed_and_recurse(y, z, data)
     outputs = {'logits': logits, 'q_halt_logits': q_halt, 'q_continue_logits': q_cont}
     with torch.no_grad():
         steps = steps + 1
@@ -291,7 +291,7 @@ def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: 
             halted = is_last | self.act_halt(steps, q_halt, q_cont, generator, explore_slice)
             if not cfg.no_ACT_continue:
                 # Q-learning target for the continue head: bootstrap from one more step (no replay, no target net)
-                _, (_, nq_halt, nq_cont) = self.inner(y, z, data)
+                _, (_, nq_halt, nq_cont) = self.embed_and_recurse(y, z, data)
                 outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
     return Carry(y, z, steps, halted, data), outputs
 
