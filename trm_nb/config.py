@@ -9,16 +9,17 @@ from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 
 from .errors import RunError, ConfigError
+from .layers import POS_ENCODINGS
 from .losses import LOSS_FNS
+from .optim import OPTIMIZERS
 from .tasks import get_task
 
 # %% auto #0
-__all__ = ['PRESETS', 'DATA_SOURCES', 'OPTIMIZERS', 'RANGES', 'CHOICES', 'TrainConfig', 'check_overrides_and_replace', 'validate']
+__all__ = ['PRESETS', 'DATA_SOURCES', 'RANGES', 'CHOICES', 'TrainConfig', 'check_overrides_and_replace', 'validate']
 
 # %% ../nbs/21_config.ipynb #4c894977
 PRESETS = ("paper", "cpu", "smoke")
 DATA_SOURCES = ("real", "generated")
-OPTIMIZERS = ("adam_atan2", "adamw")
 
 @dataclass
 class TrainConfig:
@@ -123,7 +124,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
               puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
               eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
-CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=("rope", "learned", "none"),
+CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=POS_ENCODINGS,
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
                compile_scope=("net", "step"), compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
 
