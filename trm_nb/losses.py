@@ -63,7 +63,8 @@ class ACTLossHead(nn.Module):
     "Wrap a TRM model: one supervision step -> (new_carry, loss, metrics, outputs, all_halted)."
     def __init__(self, model: nn.Module, loss_type: str = 'stablemax_cross_entropy', q_weight: float = 0.5):
         super().__init__()
-        if loss_type not in LOSS_FNS: raise ValueError(f"ACTLossHead: unknown loss_type {loss_type!r}; expected one of {list(LOSS_FNS)}")
+        if loss_type not in LOSS_FNS:
+            raise ValueError(f"ACTLossHead: unknown loss_type {loss_type!r}; expected one of {list(LOSS_FNS)}")
         self.model, self.loss_type, self.loss_fn, self.q_weight = model, loss_type, LOSS_FNS[loss_type], q_weight
 
     def initial_carry(self, *args, **kwargs): return self.model.initial_carry(*args, **kwargs)
@@ -87,12 +88,16 @@ class ACTLossHead(nn.Module):
                 'q_halt_accuracy': (valid & ((outputs['q_halt_logits'] >= 0) == seq_correct)).sum(),
                 'steps': torch.where(valid, new_carry.steps, 0).sum(),
             }
-        lm_loss = (self.loss_fn(outputs['logits'], labels, ignore_index=IGNORE_LABEL_ID, valid_mask=mask) / divisor).sum()
-        q_halt_loss = F.binary_cross_entropy_with_logits(outputs['q_halt_logits'], seq_correct.to(outputs['q_halt_logits'].dtype), reduction='sum')
+        lm_loss = (self.loss_fn(outputs['logits'], labels, ignore_index=IGNORE_LABEL_ID, valid_mask=mask) /
+                   divisor).sum()
+        q_halt_loss = F.binary_cross_entropy_with_logits(outputs['q_halt_logits'],
+                                                         seq_correct.to(outputs['q_halt_logits'].dtype),
+                                                         reduction='sum')
         metrics.update(lm_loss=lm_loss.detach(), q_halt_loss=q_halt_loss.detach())
         q_loss = q_halt_loss
         if 'target_q_continue' in outputs:
-            q_cont_loss = F.binary_cross_entropy_with_logits(outputs['q_continue_logits'], outputs['target_q_continue'], reduction='sum')
+            q_cont_loss = F.binary_cross_entropy_with_logits(outputs['q_continue_logits'], outputs['target_q_continue'],
+                                                             reduction='sum')
             metrics['q_continue_loss'] = q_cont_loss.detach()
             q_loss = q_loss + q_cont_loss
         detached = {k: outputs[k].detach() for k in return_keys if k in outputs}

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
-from .data import (SplitBuilder, atomic_build, write_split, write_identifiers, dihedral, inverse_dihedral, plot_grid,
-                         progress_bar)
+from .data import (SplitBuilder, atomic_build, write_split, write_identifiers, dihedral, inverse_dihedral,
+                         plot_grid, progress_bar)
 
 # %% auto #0
 __all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH', 'VOCAB_SIZE', 'MAZE_PRESETS', 'MAZE_COLORS',
@@ -57,12 +57,14 @@ def validate_maze(question: str, answer: str, where: str = "maze", side: int | N
     "Raise `MazeFormatError` (prefixed by `where`) unless `question`/`answer` form a well-formed maze pair."
     n = side if side is not None else math.isqrt(len(question))
     for name, s in (("question", question), ("answer", answer)):
-        if len(s) != n * n: raise MazeFormatError(f"{where}: {name} has {len(s)} characters, expected {n * n} ({n}x{n})")
+        if len(s) != n * n:
+            raise MazeFormatError(f"{where}: {name} has {len(s)} characters, expected {n * n} ({n}x{n})")
         bad = sorted(set(s) - set(CHARSET))
         if bad: raise MazeFormatError(f"{where}: {name} has characters {bad} outside {CHARSET!r}")
     if "o" in question: raise MazeFormatError(f"{where}: question already contains path cells 'o'")
     for c in "SG":
-        if question.count(c) != 1: raise MazeFormatError(f"{where}: question has {question.count(c)} {c!r} cells, expected exactly 1")
+        if question.count(c) != 1:
+            raise MazeFormatError(f"{where}: question has {question.count(c)} {c!r} cells, expected exactly 1")
     q, a = np.frombuffer(question.encode(), np.uint8), np.frombuffer(answer.encode(), np.uint8)
     diff = np.nonzero(q != a)[0]
     bad = diff[(q[diff] != ord(" ")) | (a[diff] != ord("o"))]
@@ -73,7 +75,8 @@ def validate_maze(question: str, answer: str, where: str = "maze", side: int | N
 
 def read_maze_csv(path, side: int | None = None) -> list[MazeRow]:
     "Read and validate a `source,question,answer,rating` CSV; `side` defaults to the first row's."
-    path = Path(path); rows = []
+    path = Path(path)
+    rows = []
     with open(path, newline="") as f:
         r = csv.reader(f)
         header = next(r, None)
@@ -81,7 +84,8 @@ def read_maze_csv(path, side: int | None = None) -> list[MazeRow]:
             raise MazeFormatError(f"{path}: header {header}, expected ['source', 'question', 'answer', 'rating']")
         for i, rec in enumerate(r, 1):
             where = f"{path} row {i}"
-            if len(rec) != 4: raise MazeFormatError(f"{where}: {len(rec)} fields, expected 4 (source,question,answer,rating)")
+            if len(rec) != 4:
+                raise MazeFormatError(f"{where}: {len(rec)} fields, expected 4 (source,question,answer,rating)")
             src, q, a, rating = rec
             if side is None:
                 side = math.isqrt(len(q))
@@ -118,7 +122,8 @@ def _bfs(question: str, stop_at_goal: bool):
     n = maze_side(question)
     s, g = question.find("S"), question.find("G")
     if s < 0 or (stop_at_goal and g < 0): raise ValueError("maze needs an 'S' (and a 'G' to label)")
-    parent = [-2] * (n * n); dist = [-1] * (n * n)
+    parent = [-2] * (n * n)
+    dist = [-1] * (n * n)
     parent[s], dist[s] = -1, 0
     q = deque([s])
     while q:
@@ -141,8 +146,11 @@ def bfs_label(question: str) -> str:
     "The answer string: `question` with the released tie-break's shortest S->G path drawn in 'o'."
     n, s, g, parent, dist = _bfs(question, True)
     if dist[g] < 0: raise ValueError("G is not reachable from S")
-    out = list(question); v = parent[g]
-    while v != s: out[v] = "o"; v = parent[v]
+    out = list(question)
+    v = parent[g]
+    while v != s:
+        out[v] = "o"
+        v = parent[v]
     return "".join(out)
 
 # %% ../nbs/12_maze.ipynb #630614d5
@@ -161,12 +169,17 @@ def check_path(question, prediction, strict: bool = True) -> str | None:
     s, g = q.find("S"), q.find("G")
     if dist[g] < 0: return "G is not reachable from S"
     if on.sum() != dist[g] - 1: return f"path has {on.sum()} cells between S and G, a shortest one has {dist[g] - 1}"
-    cells = on.copy(); cells[s] = cells[g] = True
-    seen = {s}; stack = [s]          # flood fill inside the path cells
+    cells = on.copy()
+    cells[s] = cells[g] = True
+    seen = {s}
+    stack = [s]          # flood fill inside the path cells
     while stack:
-        u = stack.pop(); r, c = divmod(u, n)
+        u = stack.pop()
+        r, c = divmod(u, n)
         for v, ok in ((u + n, r + 1 < n), (u - 1, c > 0), (u + 1, c + 1 < n), (u - n, r > 0)):
-            if ok and cells[v] and v not in seen: seen.add(v); stack.append(v)
+            if ok and cells[v] and v not in seen:
+                seen.add(v)
+                stack.append(v)
     if len(seen) != cells.sum(): return "path cells are not one connected S->G path"
     return None
 
@@ -182,11 +195,15 @@ def valid_shortest_mask(inputs, predictions, strict: bool = True) -> np.ndarray:
 # %% ../nbs/12_maze.ipynb #0793028a
 def _corruptions(question: str, answer: str, rng: np.random.Generator):
     "A few corrupted versions of a valid answer, each of which must fail `check_path`."
-    a = np.array(list(answer)); path = np.nonzero(a == "o")[0]
-    drop = a.copy(); drop[rng.choice(path)] = " "
-    extra = a.copy(); free = np.nonzero(a == " ")[0]
+    a = np.array(list(answer))
+    path = np.nonzero(a == "o")[0]
+    drop = a.copy()
+    drop[rng.choice(path)] = " "
+    extra = a.copy()
+    free = np.nonzero(a == " ")[0]
     if len(free): extra[rng.choice(free)] = "o"
-    wall = a.copy(); walls = np.nonzero(a == "#")[0]
+    wall = a.copy()
+    walls = np.nonzero(a == "#")[0]
     if len(walls): wall[rng.choice(walls)] = "o"
     return ["".join(x) for x in (drop, extra, wall)]
 
@@ -202,8 +219,8 @@ def maze_stats(rows: Sequence[MazeRow]) -> dict:
 # %% ../nbs/12_maze.ipynb #d6833b9f
 MAZE_PRESETS = {"official": dict(aug=False), "paper": dict(aug=True)}
 
-def build_maze(out_dir, train_csv=None, test_csv=None, subsample: int | None = None, aug: bool = False,
-               seed: int = 0, repo_id: str = MAZE_REPO, download: Callable | None = None, progress: bool = True) -> Path:
+def build_maze(out_dir, train_csv=None, test_csv=None, subsample: int | None = None, aug: bool = False, seed: int = 0,
+               repo_id: str = MAZE_REPO, download: Callable | None = None, progress: bool = True) -> Path:
     "Build Maze-Hard (or any maze CSVs) into `out_dir` in the official format; CSVs default to the HF dataset."
     csvs = {"train": train_csv, "test": test_csv}
     rows = {s: read_maze_csv(p if p is not None else fetch_maze_csv(s, repo_id, download)) for s, p in csvs.items()}
@@ -232,7 +249,8 @@ def default_min_moves(size: int) -> int:
 
 def _far_cells(open_rows: np.ndarray, start: np.ndarray, size: int, min_moves: int) -> np.ndarray:
     "Bitsets [B, size] of cells at BFS distance >= min_moves from `start` [B, 2] in layouts `open_rows` [B, size]."
-    B = len(open_rows); one, full = np.uint64(1), np.uint64((1 << size) - 1)
+    B = len(open_rows)
+    one, full = np.uint64(1), np.uint64((1 << size) - 1)
     F = np.zeros((B, size), np.uint64)
     F[np.arange(B), start[:, 0]] = one << start[:, 1].astype(np.uint64)
     F &= open_rows
@@ -241,10 +259,12 @@ def _far_cells(open_rows: np.ndarray, start: np.ndarray, size: int, min_moves: i
     while len(idx):
         d += 1
         N = ((F << one) | (F >> one)) & full     # left/right neighbours in the row word
-        N[:, 1:] |= F[:, :-1]; N[:, :-1] |= F[:, 1:]   # down/up neighbours
+        N[:, 1:] |= F[:, :-1]
+        N[:, :-1] |= F[:, 1:]   # down/up neighbours
         N &= open_rows[idx] & ~V
         if d == min_moves: near = V.copy()      # cells at distance < min_moves
-        V |= N; F = N
+        V |= N
+        F = N
         alive = N.any(1)
         if d >= min_moves and not alive.all(): far[idx[~alive]] = V[~alive] & ~near[~alive]
         if not alive.all():
@@ -279,7 +299,8 @@ def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density
             g = rng.choice(np.flatnonzero(far_mask))
             grid = np.where(walls.reshape(-1), "#", " ")
             grid[s[i]], grid[g] = "S", "G"
-            q = "".join(grid); a = bfs_label(q)
+            q = "".join(grid)
+            a = bfs_label(q)
             rows.append(MazeRow(f"trm_nb-{size}x{size}-seed{seed}", q, a, a.count("o") + 1))
             pbar.update(1)
             if len(rows) == n: break
@@ -298,11 +319,13 @@ def generate_maze_csv(out_dir, n_train: int = 1000, n_test: int = 1000, size: in
 # %% ../nbs/12_maze.ipynb #3bc4dbf4
 def count_shortest_paths(question: str) -> int:
     "Number of distinct shortest S->G paths in `question` (0 if G is unreachable)."
-    n = maze_side(question); dist = bfs_distances(question).reshape(-1)
+    n = maze_side(question)
+    dist = bfs_distances(question).reshape(-1)
     s, g = question.find("S"), question.find("G")
     if g < 0: raise ValueError("count_shortest_paths: the maze has no 'G'")
     if dist[g] < 0: return 0
-    ways = np.zeros(n * n, dtype=object); ways[s] = 1      # Python ints: Maze-Hard counts overflow int64 on some mazes
+    ways = np.zeros(n * n, dtype=object)
+    ways[s] = 1      # Python ints: Maze-Hard counts overflow int64 on some mazes
     for u in np.argsort(dist, kind="stable"):
         if dist[u] <= 0: continue
         r, c = divmod(int(u), n)
@@ -327,14 +350,16 @@ def plot_maze(question, answer=None, prediction=None, ax=None, title=None):
     "Draw a maze (str or tokens), optionally its answer path, and a prediction with wrong cells outlined."
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
-    q = _as_str(question); n = maze_side(q)
+    q = _as_str(question)
+    n = maze_side(q)
     shown = _as_str(prediction if prediction is not None else answer if answer is not None else q)
     wrong = None
     if prediction is not None:
         ref = _as_str(answer) if answer is not None else bfs_label(q)
         wrong = (np.array(list(shown)) != np.array(list(ref))).reshape(n, n)
         if title is None:
-            title = "exact" if not wrong.any() else ("valid shortest path" if path_is_valid_shortest(q, shown) else f"wrong cells: {wrong.sum()}")
+            title = "exact" if not wrong.any() else (
+                "valid shortest path" if path_is_valid_shortest(q, shown) else f"wrong cells: {wrong.sum()}")
     if ax is None: _, ax = plt.subplots(figsize=(4, 4))
     plot_grid(ax, encode_maze(shown).reshape(n, n), cmap=ListedColormap(MAZE_COLORS), wrong=wrong, title=title,
               vmin=0, vmax=VOCAB_SIZE - 1)

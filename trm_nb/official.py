@@ -39,11 +39,13 @@ def official_kind(arch_name: str) -> str:
     name = str(arch_name).strip()
     if name in _NAME_KIND: return _NAME_KIND[name]
     module = name.split('@')[0].split('.')[-1]
-    raise ValueError(f"arch.name={arch_name!r}" + (f" is the official {module!r} model, which trm_nb does not implement" if '@' in name else
-                     " is not an official model name (module@Class)") + f"; trm_nb loads {OFFICIAL_TRM!r} and {OFFICIAL_HRM!r}")
+    raise ValueError(f"arch.name={arch_name!r}" +
+                     (f" is the official {module!r} model, which trm_nb does not implement" if '@' in
+                      name else " is not an official model name (module@Class)") +
+                     f"; trm_nb loads {OFFICIAL_TRM!r} and {OFFICIAL_HRM!r}")
 
-_INT_ARCH = ('H_cycles', 'L_cycles', 'H_layers', 'L_layers', 'hidden_size', 'num_heads', 'halt_max_steps', 'puzzle_emb_ndim',
-             'puzzle_emb_len', 'batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers')
+_INT_ARCH = ('H_cycles', 'L_cycles', 'H_layers', 'L_layers', 'hidden_size', 'num_heads', 'halt_max_steps',
+             'puzzle_emb_ndim', 'puzzle_emb_len', 'batch_size', 'seq_len', 'vocab_size', 'num_puzzle_identifiers')
 _FLOAT_ARCH = ('expansion', 'rms_norm_eps', 'rope_theta', 'halt_exploration_prob')
 _BOOL_ARCH = ('mlp_t', 'no_ACT_continue')
 
@@ -65,7 +67,9 @@ def convert_arch(arch: dict, where: str = 'arch') -> dict:
                 else: raise ValueError
             elif k in _INT_ARCH + _FLOAT_ARCH: raise ValueError
         except (TypeError, ValueError):
-            bad.append(f"{k}={v!r} (expected {'an integer' if k in _INT_ARCH else 'a number' if k in _FLOAT_ARCH else 'a boolean'})")
+            bad.append(
+                f"{k}={v!r} (expected {'an integer' if k in _INT_ARCH else 'a number' if k in _FLOAT_ARCH else 'a boolean'})"
+            )
     if bad: raise ValueError(f"{where}: arch has values the official config would refuse: " + '; '.join(bad))
     return out
 
@@ -78,18 +82,21 @@ def read_official_config(path) -> dict:
     try: cfg = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e: raise ValueError(f"{path}: not valid YAML ({e})") from None
     if not isinstance(cfg, dict) or not isinstance(cfg.get('arch'), dict):
-        raise ValueError(f"{path}: expected a mapping with an 'arch' block (official all_config.yaml), got {type(cfg).__name__}")
+        raise ValueError(
+            f"{path}: expected a mapping with an 'arch' block (official all_config.yaml), got {type(cfg).__name__}")
     if 'name' not in cfg['arch']: raise ValueError(f"{path}: arch has no 'name'")
     official_kind(cfg['arch']['name'])
     return cfg
 
 # %% ../nbs/04_official.ipynb #fae13d85
 def _tensor_dict(d) -> bool:
-    return isinstance(d, dict) and len(d) > 0 and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in d.items())
+    return isinstance(d, dict) and len(d) > 0 and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in d.items())
 
 def read_official_state(obj, where: str = 'checkpoint', weights: str = 'auto') -> Tuple[Dict[str, torch.Tensor], dict]:
     "Unwrap a loaded official checkpoint (old: a state_dict; new: {'model', 'optimizers', 'step'[, 'ema_helper']}) -> (state, meta)."
-    if weights not in ('auto', 'model', 'ema'): raise ValueError(f"weights={weights!r}: expected 'auto', 'model' or 'ema'")
+    if weights not in ('auto', 'model', 'ema'):
+        raise ValueError(f"weights={weights!r}: expected 'auto', 'model' or 'ema'")
     meta = dict(format='state_dict', step=None, weights='model')
     ema = None
     if isinstance(obj, dict) and isinstance(obj.get('model'), dict):
@@ -98,16 +105,19 @@ def read_official_state(obj, where: str = 'checkpoint', weights: str = 'auto') -
     elif _tensor_dict(obj): state = dict(obj)
     else:
         raise ValueError(f"{where}: not an official checkpoint (expected a state_dict of tensors or a dict with a "
-                         f"'model' state_dict), got {type(obj).__name__}" + (f" with keys {sorted(obj)[:6]}" if isinstance(obj, dict) else ''))
+                         f"'model' state_dict), got {type(obj).__name__}" +
+                         (f" with keys {sorted(obj)[:6]}" if isinstance(obj, dict) else ''))
     if not _tensor_dict(state): raise ValueError(f"{where}: the state_dict is empty or holds non-tensor values")
     if ema is not None and not _tensor_dict(ema):   # EMAHelper.state_dict() may wrap the shadow
         ema = ema.get('shadow') if isinstance(ema, dict) else None
         if not _tensor_dict(ema): raise ValueError(f"{where}: 'ema_helper' holds no tensor shadow of the parameters")
-    if weights == 'ema' and ema is None: raise ValueError(f"{where}: weights='ema' but the checkpoint has no 'ema_helper'")
+    if weights == 'ema' and ema is None:
+        raise ValueError(f"{where}: weights='ema' but the checkpoint has no 'ema_helper'")
     if ema is not None and weights != 'model':
         extra = sorted(set(ema) - set(state))
         if extra: raise ValueError(f"{where}: EMA shadow has keys the model state lacks, e.g. {extra[:3]}")
-        state.update(ema); meta['weights'] = 'ema'
+        state.update(ema)
+        meta['weights'] = 'ema'
     prefixes = {split_official_prefix(k)[0] for k in state}
     if len(prefixes) != 1: raise ValueError(f"{where}: keys carry different wrapper prefixes {sorted(prefixes)}")
     meta['prefix'] = prefixes.pop()
@@ -128,7 +138,8 @@ def _kind_spec(kind: str, required: bool = True) -> Optional[dict]:
     if kind == 'hrm' and 'hrm' not in _KINDS:
         spec = _hrm_spec()
         if spec is None:
-            if required: raise ImportError("HRM checkpoints need the HRM model of trm_nb.variants, which is not available")
+            if required:
+                raise ImportError("HRM checkpoints need the HRM model of trm_nb.variants, which is not available")
             return None
         _KINDS['hrm'] = spec
     return _KINDS[kind]
@@ -140,9 +151,11 @@ def _hrm_spec() -> Optional[dict]:
     def arch(m):
         c = m.config
         if c.puzzle_emb_ndim and c.prefix_len != -(c.puzzle_emb_ndim // -c.d):
-            raise ValueError(f"save_official: the official HRM always uses ceil(puzzle_emb_ndim / d) = {-(c.puzzle_emb_ndim // -c.d)} "
-                             f"prefix tokens; this model uses {c.prefix_len}")
-        if c.no_ACT_continue: raise ValueError("save_official: the official HRM always trains the continue head (no_ACT_continue=False)")
+            raise ValueError(
+                f"save_official: the official HRM always uses ceil(puzzle_emb_ndim / d) = {-(c.puzzle_emb_ndim // -c.d)} "
+                f"prefix tokens; this model uses {c.prefix_len}")
+        if c.no_ACT_continue:
+            raise ValueError("save_official: the official HRM always trains the continue head (no_ACT_continue=False)")
         off = {k: v for k, v in c.to_official().items() if k not in ('puzzle_emb_len', 'no_ACT_continue')}
         return off | dict(H_layers=len(m.H_level.layers), L_layers=len(m.L_level.layers))
     return dict(build=build, to_ours=hrm_official_to_key, to_official=lambda k: hrm_key_to_official(k, prefix=''),
@@ -165,14 +178,16 @@ def _dataset_sizes(cfg: dict, ckpt_dir: Optional[Path], data_dir=None) -> Tuple[
     else:
         paths = []
         for p in cfg.get('data_paths') or []:
-            roots = [Path(p)] + ([ckpt_dir / p] + [q / p for q in ckpt_dir.parents] if ckpt_dir is not None and not Path(p).is_absolute() else [])
+            roots = [Path(p)] + ([ckpt_dir / p] + [q / p for q in ckpt_dir.parents]
+                                 if ckpt_dir is not None and not Path(p).is_absolute() else [])
             hit = next((r for r in roots if (r / 'train' / 'dataset.json').is_file()), None)
             if hit is None: return {}, ''
             paths.append(hit)
     if not paths: return {}, ''
     metas = [PuzzleDatasetMetadata.load(p / 'train' / 'dataset.json') for p in paths]
     return dict(seq_len=metas[0].seq_len, vocab_size=metas[0].vocab_size,
-                num_puzzle_identifiers=sum(m.num_puzzle_identifiers for m in metas)), ', '.join(str(p / 'train' / 'dataset.json') for p in paths)
+                num_puzzle_identifiers=sum(m.num_puzzle_identifiers for m in metas)), ', '.join(
+                    str(p / 'train' / 'dataset.json') for p in paths)
 
 def infer_official_sizes(state: Dict[str, torch.Tensor],  # official keys, wrapper prefix removed
                          cfg: dict,                        # the all_config.yaml dict
@@ -182,15 +197,20 @@ def infer_official_sizes(state: Dict[str, torch.Tensor],  # official keys, wrapp
                          ckpt_dir: Optional[Path] = None,  # to resolve relative data_paths
                          where: str = 'checkpoint') -> Tuple[dict, dict]:
     "seq_len, vocab_size, num_puzzle_identifiers of an official checkpoint, and where each came from."
-    arch = cfg['arch']; P = official_prefix_len(arch, kind)
+    arch = cfg['arch']
+    P = official_prefix_len(arch, kind)
     cand = {k: [] for k in SIZE_KEYS}
     if 'embed_tokens.embedding_weight' not in state:
         raise KeyError(f"{where}: no embed_tokens.embedding_weight; is this an official TRM/HRM checkpoint?")
     cand['vocab_size'].append((state['embed_tokens.embedding_weight'].shape[0], 'embed_tokens.embedding_weight'))
-    if 'puzzle_emb.weights' in state: cand['num_puzzle_identifiers'].append((state['puzzle_emb.weights'].shape[0], 'puzzle_emb.weights'))
+    if 'puzzle_emb.weights' in state:
+        cand['num_puzzle_identifiers'].append((state['puzzle_emb.weights'].shape[0], 'puzzle_emb.weights'))
     for k, v in state.items():
-        if k.endswith('mlp_t.gate_up_proj.weight'): cand['seq_len'].append((v.shape[1] - P, k)); break
-    if 'embed_pos.embedding_weight' in state: cand['seq_len'].append((state['embed_pos.embedding_weight'].shape[0] - P, 'embed_pos.embedding_weight'))
+        if k.endswith('mlp_t.gate_up_proj.weight'):
+            cand['seq_len'].append((v.shape[1] - P, k))
+            break
+    if 'embed_pos.embedding_weight' in state:
+        cand['seq_len'].append((state['embed_pos.embedding_weight'].shape[0] - P, 'embed_pos.embedding_weight'))
     if seq_len is not None: cand['seq_len'].append((int(seq_len), 'argument seq_len'))
     block = cfg.get('trm_nb') or {}
     for k in SIZE_KEYS:
@@ -201,14 +221,18 @@ def infer_official_sizes(state: Dict[str, torch.Tensor],  # official keys, wrapp
     for k in SIZE_KEYS:
         vals = {v for v, _ in cand[k]}
         if len(vals) > 1:
-            raise ValueError(f"{where}: {k} disagrees between sources: " + '; '.join(f"{v} from {s}" for v, s in cand[k]))
+            raise ValueError(f"{where}: {k} disagrees between sources: " + '; '.join(f"{v} from {s}"
+                                                                                     for v, s in cand[k]))
         if vals: out[k], origin[k] = vals.pop(), cand[k][0][1]
-    out.setdefault('num_puzzle_identifiers', 1); origin.setdefault('num_puzzle_identifiers', 'default (no puzzle embedding)')
+    out.setdefault('num_puzzle_identifiers', 1)
+    origin.setdefault('num_puzzle_identifiers', 'default (no puzzle embedding)')
     if 'seq_len' not in out:
-        raise ValueError(f"{where}: cannot tell seq_len (an attention checkpoint does not store it: RoPE tables are not "
-                         f"saved, and no train/dataset.json was found from data_paths={cfg.get('data_paths')}); pass "
-                         f"seq_len= (81 Sudoku, 900 Maze/ARC) or data_dir= (the folder holding train/dataset.json)")
-    if out['seq_len'] < 1: raise ValueError(f"{where}: seq_len={out['seq_len']} from {origin['seq_len']} is not positive (prefix {P})")
+        raise ValueError(
+            f"{where}: cannot tell seq_len (an attention checkpoint does not store it: RoPE tables are not "
+            f"saved, and no train/dataset.json was found from data_paths={cfg.get('data_paths')}); pass "
+            f"seq_len= (81 Sudoku, 900 Maze/ARC) or data_dir= (the folder holding train/dataset.json)")
+    if out['seq_len'] < 1:
+        raise ValueError(f"{where}: seq_len={out['seq_len']} from {origin['seq_len']} is not positive (prefix {P})")
     return out, origin
 
 # %% ../nbs/04_official.ipynb #ac1d9e20
@@ -225,39 +249,50 @@ def _check_arch(arch: dict, kind: str, where: str, strict: bool):
         if strict: raise ValueError(msg + "; pass strict=False to ignore them")
         warnings.warn(msg + "; ignored")
 
-def _match_state(state: Dict[str, torch.Tensor], model: nn.Module, to_ours: Callable[[str], str], where: str, strict: bool,
-                 prefix: str = '', to_official: Optional[Callable[[str], str]] = None):
+def _match_state(state: Dict[str, torch.Tensor], model: nn.Module, to_ours: Callable[[str], str], where: str,
+                 strict: bool, prefix: str = '', to_official: Optional[Callable[[str], str]] = None):
     "Rename official keys, check names and shapes; returns (state with our keys, unused official keys, missing model keys)."
     target = model.state_dict()
     ours, unused = {}, []
     for k, v in state.items():
         o = to_ours(k)
-        if o not in target: unused.append(k); continue
+        if o not in target:
+            unused.append(k)
+            continue
         if o in ours: raise ValueError(f"{where}: two checkpoint keys map to {o}")
         ours[o] = (k, v)
     bad = [f"{prefix}{k} has shape {tuple(v.shape)}, the model expects {tuple(target[o].shape)} (model key {o})"
            for o, (k, v) in ours.items() if tuple(v.shape) != tuple(target[o].shape)]
-    if bad: raise ValueError(f"{where}: shape mismatch: " + '; '.join(bad) + " (check all_config.yaml's arch against the checkpoint)")
+    if bad:
+        raise ValueError(f"{where}: shape mismatch: " + '; '.join(bad) +
+                         " (check all_config.yaml's arch against the checkpoint)")
     missing = [o for o in target if o not in ours]
     if strict and (unused or missing):
-        raise KeyError(f"{where}: " + (f"checkpoint keys the model has no place for: {[prefix + k for k in unused[:10]]}" if unused else '')
-                       + ('; ' if unused and missing else '') + (f"model keys missing from the checkpoint: {missing[:10]}"
-                                                                      + (f" (official names {[prefix + to_official(o) for o in missing[:10]]})" if to_official else '') if missing else ''))
-    if unused or missing: warnings.warn(f"{where}: unused checkpoint keys {unused[:10]}, model keys left at init {missing[:10]}")
+        raise KeyError(f"{where}: " + (
+            f"checkpoint keys the model has no place for: {[prefix + k for k in unused[:10]]}" if unused else '') +
+                       ('; ' if unused and missing else '') +
+                       (f"model keys missing from the checkpoint: {missing[:10]}" +
+                        (f" (official names {[prefix + to_official(o) for o in missing[:10]]})" if to_official else '')
+                        if missing else ''))
+    if unused or missing:
+        warnings.warn(f"{where}: unused checkpoint keys {unused[:10]}, model keys left at init {missing[:10]}")
     return {o: v for o, (k, v) in ours.items()}, unused, missing
 
 def load_official(checkpoint_path,                 # official `step_N` file (state_dict or {'model': ...} dict)
                   config_path=None,                # all_config.yaml (default: next to the checkpoint)
                   map_location='cpu',              # torch.load map_location; the model is moved there too
                   strict: bool = True,             # every key used, every model tensor provided, no unknown arch keys
-                  forward_dtype: Optional[str] = None,  # None: the yaml's (official default 'bfloat16'); 'float32' for CPU
+                  # None: the yaml's (official default 'bfloat16'); 'float32' for CPU
+                  forward_dtype: Optional[str] = None,
                   seq_len: Optional[int] = None,   # needed for attention checkpoints without a reachable dataset.json
-                  data_dir=None,                   # dataset folder with train/dataset.json (default: the yaml's data_paths)
+                  # dataset folder with train/dataset.json (default: the yaml's data_paths)
+                  data_dir=None,
                   weights: str = 'auto',           # 'auto' (EMA if saved) | 'model' | 'ema'
                   weights_only: bool = True,       # torch.load(weights_only=...); set False only for trusted files
                   **overrides) -> Tuple[nn.Module, dict]:  # extra TRMConfig fields (batch_size, test_time_halting, ...)
     "Build a trm_nb TRM / HRM from an official checkpoint and its all_config.yaml; returns (model in eval mode, info)."
-    ckpt = Path(checkpoint_path); where = str(ckpt)
+    ckpt = Path(checkpoint_path)
+    where = str(ckpt)
     config_path = Path(config_path) if config_path is not None else ckpt.parent / 'all_config.yaml'
     cfg = read_official_config(config_path)
     kind = official_kind(cfg['arch']['name'])
@@ -267,16 +302,20 @@ def load_official(checkpoint_path,                 # official `step_N` file (sta
     try: obj = torch.load(ckpt, map_location=map_location, weights_only=weights_only)
     except Exception as e: raise ValueError(f"{ckpt}: torch.load failed ({type(e).__name__}: {e})") from None
     state, meta = read_official_state(obj, where, weights)
-    sizes, origin = infer_official_sizes(state, cfg, kind, seq_len=seq_len, data_dir=data_dir, ckpt_dir=ckpt.parent, where=where)
+    sizes, origin = infer_official_sizes(state, cfg, kind, seq_len=seq_len, data_dir=data_dir, ckpt_dir=ckpt.parent,
+                                         where=where)
     if origin.get('seq_len') == 'argument seq_len':
-        warnings.warn(f"{where}: seq_len={sizes['seq_len']} is taken on trust (an attention checkpoint does not store it and no "
-                      f"dataset.json was found); pass data_dir= so a wrong value is refused here rather than at the first forward pass")
+        warnings.warn(
+            f"{where}: seq_len={sizes['seq_len']} is taken on trust (an attention checkpoint does not store it and no "
+            f"dataset.json was found); pass data_dir= so a wrong value is refused here rather than at the first forward pass"
+        )
     known = {k: v for k, v in arch.items() if k in OFFICIAL_ARCH_KEYS and k not in ('name', 'loss')}
     kw = dict(sizes, batch_size=int(arch.get('batch_size', cfg.get('global_batch_size', 768))),
               forward_dtype=forward_dtype or arch.get('forward_dtype', 'bfloat16')) | overrides
     spec = _kind_spec(kind)
     model = spec['build'](known, **kw)
-    ours, unused, missing = _match_state(state, model, spec['to_ours'], where, strict, meta['prefix'], spec['to_official'])
+    ours, unused, missing = _match_state(state, model, spec['to_ours'], where, strict, meta['prefix'],
+                                         spec['to_official'])
     model.load_state_dict(ours, strict=False)   # names were checked above
     if isinstance(map_location, (str, torch.device)): model.to(map_location)
     model.eval()
@@ -299,18 +338,22 @@ def _model_kind(model: nn.Module) -> str:
     hrm = _kind_spec('hrm', required=False)
     if hrm is not None and type(model) is hrm['cls'](): return 'hrm'
     if type(model) is TRM: return 'trm'
-    raise TypeError(f"save_official: the official code has TRM and HRM only; a {type(model).__name__} has no official counterpart")
+    raise TypeError(
+        f"save_official: the official code has TRM and HRM only; a {type(model).__name__} has no official counterpart")
 
-def official_arch(model: nn.Module, forward_dtype: Optional[str] = None, loss_type: str = 'stablemax_cross_entropy') -> dict:
+def official_arch(model: nn.Module, forward_dtype: Optional[str] = None,
+                  loss_type: str = 'stablemax_cross_entropy') -> dict:
     "The official `arch` block for a trm_nb model (sizes excluded: the official code reads them from dataset.json)."
     kind = _model_kind(model)
     off = _kind_spec(kind)['arch'](model)
     arch = {k: v for k, v in off.items() if k in OFFICIAL_ARCH_KEYS and k not in SIZE_KEYS + ('batch_size',)}
-    arch['expansion'] = float(arch['expansion']) if arch['expansion'] != int(arch['expansion']) else int(arch['expansion'])
-    return arch | dict(name=OFFICIAL_HRM if kind == 'hrm' else OFFICIAL_TRM, forward_dtype=forward_dtype or arch['forward_dtype'],
-                       loss=dict(name='losses@ACTLossHead', loss_type=loss_type))
+    arch['expansion'] = float(arch['expansion']) if arch['expansion'] != int(arch['expansion']) else int(
+        arch['expansion'])
+    return arch | dict(name=OFFICIAL_HRM if kind == 'hrm' else OFFICIAL_TRM, forward_dtype=forward_dtype or
+                       arch['forward_dtype'], loss=dict(name='losses@ACTLossHead', loss_type=loss_type))
 
-def official_state_dict(model: nn.Module, prefix: str = '_orig_mod.model.inner.', forward_dtype: Optional[str] = None) -> Dict[str, torch.Tensor]:
+def official_state_dict(model: nn.Module, prefix: str = '_orig_mod.model.inner.',
+                        forward_dtype: Optional[str] = None) -> Dict[str, torch.Tensor]:
     "The model's state_dict under official names; float tensors in float32 except H_init / L_init in `forward_dtype`."
     spec = _kind_spec(_model_kind(model))
     dt = getattr(torch, forward_dtype or model.config.forward_dtype)
@@ -326,7 +369,8 @@ def save_official(model: nn.Module,             # trm_nb TRM or HRM
                   path,                          # checkpoint file to write (official name: step_<N>)
                   config_path=None,              # yaml to write (default: all_config.yaml next to `path`)
                   compiled: bool = True,         # key prefix '_orig_mod.model.inner.' (True) or 'model.inner.'
-                  format: str = 'state_dict',    # 'state_dict' (paper-time pretrain.py) | 'dict' ({'model', 'optimizers', 'step'})
+                  # 'state_dict' (paper-time pretrain.py) | 'dict' ({'model', 'optimizers', 'step'})
+                  format: str = 'state_dict',
                   step: int = 0,
                   forward_dtype: Optional[str] = None,  # forward_dtype written to the yaml (default: the model's)
                   loss_type: str = 'stablemax_cross_entropy',
@@ -334,14 +378,19 @@ def save_official(model: nn.Module,             # trm_nb TRM or HRM
     "Write `model` as an official checkpoint plus all_config.yaml; returns the yaml dict."
     if format not in ('state_dict', 'dict'): raise ValueError(f"format={format!r}: expected 'state_dict' or 'dict'")
     bad = sorted(set(settings) - set(OFFICIAL_TRAIN_DEFAULTS))
-    if bad: raise ValueError(f"save_official: {bad} are not official PretrainConfig fields; expected some of {sorted(OFFICIAL_TRAIN_DEFAULTS)}")
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    if bad:
+        raise ValueError(
+            f"save_official: {bad} are not official PretrainConfig fields; expected some of {sorted(OFFICIAL_TRAIN_DEFAULTS)}"
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     config_path = Path(config_path) if config_path is not None else path.parent / 'all_config.yaml'
     sd = official_state_dict(model, '_orig_mod.model.inner.' if compiled else 'model.inner.', forward_dtype)
     torch.save(sd if format == 'state_dict' else dict(model=sd, optimizers=[], step=step), path)
     c = model.config
     cfg = dict(OFFICIAL_TRAIN_DEFAULTS, global_batch_size=c.batch_size, checkpoint_path=str(path.parent)) | settings
-    cfg |= dict(arch=official_arch(model, forward_dtype, loss_type),
-                trm_nb=dict(seq_len=c.seq_len, vocab_size=c.vocab_size, num_puzzle_identifiers=c.num_puzzle_identifiers))
+    cfg |= dict(
+        arch=official_arch(model, forward_dtype, loss_type),
+        trm_nb=dict(seq_len=c.seq_len, vocab_size=c.vocab_size, num_puzzle_identifiers=c.num_puzzle_identifiers))
     config_path.write_text(yaml.safe_dump(cfg, sort_keys=True))
     return cfg

@@ -18,7 +18,8 @@ def adam_atan2_reference_step(params:Sequence[torch.Tensor],      # parameters, 
                               grads:Sequence[torch.Tensor],       # their gradients
                               exp_avgs:Sequence[torch.Tensor],    # first moments m, updated in place
                               exp_avg_sqs:Sequence[torch.Tensor], # second moments v, updated in place
-                              steps:Sequence[int],                # step number t of each parameter (already incremented, >= 1)
+                              # step number t of each parameter (already incremented, >= 1)
+                              steps:Sequence[int],
                               lr:float|torch.Tensor, beta1:float, beta2:float, weight_decay:float):
     "One AdamATan2 step, one tensor at a time with plain tensor ops (the reference for the fused path)."
     for p, g, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps, strict=True):
@@ -35,7 +36,8 @@ class AdamATan2(torch.optim.Optimizer):
                  lr:float|torch.Tensor=1e-4,                 # learning rate (the loop sets it each step)
                  betas:tuple[float, float]=(0.9, 0.95),      # (beta1, beta2)
                  weight_decay:float=0.1,                     # decoupled weight decay (p *= 1 - lr*wd)
-                 foreach:bool|None=None):                    # True: multi-tensor path; False: per-tensor reference; None: multi-tensor unless on CPU
+                 # True: multi-tensor path; False: per-tensor reference; None: multi-tensor unless on CPU
+                 foreach:bool|None=None):
         if not lr >= 0: raise ValueError(f"AdamATan2: invalid lr {lr}")
         if not all(0.0 <= b < 1.0 for b in betas): raise ValueError(f"AdamATan2: betas must lie in [0, 1), got {betas}")
         if not weight_decay >= 0: raise ValueError(f"AdamATan2: invalid weight_decay {weight_decay}")
@@ -57,13 +59,17 @@ class AdamATan2(torch.optim.Optimizer):
                     st["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                     st["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 st["step"] += 1
-                ps.append(p); gs.append(p.grad); ms.append(st["exp_avg"]); vs.append(st["exp_avg_sq"])
+                ps.append(p)
+                gs.append(p.grad)
+                ms.append(st["exp_avg"])
+                vs.append(st["exp_avg_sq"])
                 ts.append(int(st["step"].item()))
             if not ps: continue
             (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
             foreach = group["foreach"]
             if foreach is False or (foreach is None and all(p.device.type == "cpu" for p in ps)):
-                adam_atan2_reference_step(ps, gs, ms, vs, ts, lr, b1, b2, wd); continue
+                adam_atan2_reference_step(ps, gs, ms, vs, ts, lr, b1, b2, wd)
+                continue
             buckets: dict[tuple, list[int]] = {}              # same step count and device -> one foreach call
             for i, (p, t) in enumerate(zip(ps, ts)): buckets.setdefault((t, p.device), []).append(i)
             for (t, dev), idx in buckets.items():
@@ -115,7 +121,8 @@ def lr_at(step:int,              # current step (the official loop passes 1 for 
     "Learning rate at `step`: linear warmup, then cosine decay to `min_ratio * base_lr`."
     if step < warmup_steps: return base_lr * step / max(1, warmup_steps)
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return base_lr * (min_ratio + max(0.0, (1 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * num_cycles * 2.0 * progress))))
+    return base_lr * (min_ratio + max(0.0,
+                                      (1 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * num_cycles * 2.0 * progress))))
 
 # %% ../nbs/20_optim.ipynb #db891a6c
 def _clean(name:str) -> str: return name.replace("_orig_mod.", "")
@@ -131,7 +138,8 @@ class EMA:
         ps = {_clean(n): p for n, p in model.named_parameters() if p.requires_grad}
         if ps.keys() != self.shadow.keys():
             missing, extra = sorted(self.shadow.keys() - ps.keys()), sorted(ps.keys() - self.shadow.keys())
-            raise KeyError(f"EMA: model parameters do not match the EMA (missing {missing[:5]}, unexpected {extra[:5]})")
+            raise KeyError(
+                f"EMA: model parameters do not match the EMA (missing {missing[:5]}, unexpected {extra[:5]})")
         return [ps[n] for n in self.shadow]
 
     @torch.no_grad()
@@ -158,18 +166,30 @@ class EMA:
 
     def ema_copy(self, model:nn.Module) -> nn.Module:
         "A deep copy of `model` with the EMA parameters (buffers as in `model`)."
-        m = copy.deepcopy(model); self.copy_to(m); return m
+        m = copy.deepcopy(model)
+        self.copy_to(m)
+        return m
 
     def state_dict(self) -> dict:
-        return {"decay": self.decay, "num_updates": self.num_updates, "shadow": {k: v.clone() for k, v in self.shadow.items()}}
+        return {
+            "decay": self.decay,
+            "num_updates": self.num_updates,
+            "shadow": {
+                k: v.clone()
+                for k, v in self.shadow.items()
+            }
+        }
 
     @torch.no_grad()
     def load_state_dict(self, sd:dict):
         if sd["shadow"].keys() != self.shadow.keys():
-            raise KeyError(f"EMA.load_state_dict: parameter names differ "
-                           f"(missing {sorted(self.shadow.keys() - sd['shadow'].keys())[:5]}, unexpected {sorted(sd['shadow'].keys() - self.shadow.keys())[:5]})")
+            raise KeyError(
+                f"EMA.load_state_dict: parameter names differ "
+                f"(missing {sorted(self.shadow.keys() - sd['shadow'].keys())[:5]}, unexpected {sorted(sd['shadow'].keys() - self.shadow.keys())[:5]})"
+            )
         for k, v in sd["shadow"].items():
             if v.shape != self.shadow[k].shape:
-                raise ValueError(f"EMA.load_state_dict: {k} has shape {tuple(v.shape)}, expected {tuple(self.shadow[k].shape)}")
+                raise ValueError(
+                    f"EMA.load_state_dict: {k} has shape {tuple(v.shape)}, expected {tuple(self.shadow[k].shape)}")
             self.shadow[k].copy_(v)
         self.decay, self.num_updates = sd["decay"], sd["num_updates"]

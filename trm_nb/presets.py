@@ -34,15 +34,19 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
     variant = variant or t.default_variant
     v = get_variant(variant)                     # unknown names fail here, listing the valid ones
     names = {f.name for f in fields(TrainConfig)}
-    base.update({k: val for k, val in v.defaults.items() if k in names})   # where the variant starts (HRM: T = 2, n = 2)
-    base.update({k: val for k, val in v.cfg.items() if k in names})   # architecture the variant fixes (T, n, layers, mixer)
+    # where the variant starts (HRM: T = 2, n = 2)
+    base.update({k: val for k, val in v.defaults.items() if k in names})
+    # architecture the variant fixes (T, n, layers, mixer)
+    base.update({k: val for k, val in v.cfg.items() if k in names})
     base.update(variant_overrides(variant))                           # training-side switches (e.g. no EMA)
     cfg = TrainConfig(task=t.name, preset=preset, variant=variant)
     cfg = check_overrides_and_replace(cfg, base)
     cfg = check_overrides_and_replace(cfg, dict(overrides or {}))
     fixed = {k: val for k, val in v.cfg.items() if k in names and getattr(cfg, k) != val}
-    if fixed: raise ConfigError(f"variant {variant!r} fixes {v.cfg}; the overrides set {({k: getattr(cfg, k) for k in fixed})}: "
-                               f"pick the variant that has them (e.g. TRM-MLP for mlp_t=True) or drop those overrides")
+    if fixed:
+        raise ConfigError(
+            f"variant {variant!r} fixes {v.cfg}; the overrides set {({k: getattr(cfg, k) for k in fixed})}: "
+            f"pick the variant that has them (e.g. TRM-MLP for mlp_t=True) or drop those overrides")
     return cfg
 
 def paper_notes(task: str) -> list:
@@ -60,18 +64,22 @@ def trm_config(cfg: TrainConfig, seq_len: int, vocab_size: int, num_puzzle_ident
                device="cpu", **overrides):
     "The `TRMConfig` of run config `cfg` on a dataset with these sizes: its `Architecture` fields taken from `cfg`."
     dtype = overrides.get("forward_dtype") or resolve_dtype(cfg, device)
-    kw = {f.name: getattr(cfg, f.name) for f in fields(Architecture)} | dict(seq_len=seq_len, vocab_size=vocab_size, forward_dtype=dtype,
-                                                    num_puzzle_identifiers=num_puzzle_identifiers,
-                                                    batch_size=cfg.global_batch_size // world_size)
+    kw = {
+        f.name: getattr(cfg, f.name)
+        for f in fields(Architecture)
+    } | dict(seq_len=seq_len, vocab_size=vocab_size, forward_dtype=dtype, num_puzzle_identifiers=num_puzzle_identifiers,
+             batch_size=cfg.global_batch_size // world_size)
     return TRMConfig(**(kw | overrides))
 
 # %% ../nbs/26_presets.ipynb #28521a0c
 def model_products(cfg: TrainConfig) -> list:
     "The (m, k, n) products of `cfg`'s linear layers in one training step: forward, input and weight gradient of each."
-    mc = trm_config(cfg.replace(forward_dtype="float32"), get_task(cfg.task).seq_len_of(cfg), 1, world_size=max(1, cfg.gpus))
+    mc = trm_config(cfg.replace(forward_dtype="float32"),
+                    get_task(cfg.task).seq_len_of(cfg), 1, world_size=max(1, cfg.gpus))
     rows, d, seq = mc.batch_size * mc.total_len, mc.d, mc.total_len
     h, ht = swiglu_hidden(d, mc.expansion), swiglu_hidden(seq, mc.expansion)
-    mixer = [(mc.batch_size * d, seq, 2 * ht), (mc.batch_size * d, ht, seq)] if mc.mlp_t else [(rows, d, 3 * d), (rows, d, d)]
+    mixer = [(mc.batch_size * d, seq, 2 * ht), (mc.batch_size * d, ht, seq)] if mc.mlp_t else [(rows, d, 3 * d),
+                                                                                               (rows, d, d)]
     return [p for m, k, n in [(rows, d, 2 * h), (rows, h, d), *mixer] for p in ((m, k, n), (m, n, k), (n, m, k))]
 
 def fast_dtype(cfg: TrainConfig, device="cpu") -> dict:
@@ -95,5 +103,6 @@ def build_model(task: str, variant: str = 'att', **overrides) -> TRM:
 def hrm_config(task: str = 'sudoku', **overrides) -> TRMConfig:
     "HRM's official config for `task` (d 512, 8 heads, 4+4 layers, H_cycles=T=2, L_cycles=n=2, 1 prefix token, Q-learning ACT)."
     t = get_task(task)
-    kw = dict(seq_len=t.seq_len, vocab_size=t.vocab_size, d=512, expansion=4.0, num_heads=8, N_sup=16, halt_exploration_prob=0.1) | HRM_ARCH
+    kw = dict(seq_len=t.seq_len, vocab_size=t.vocab_size, d=512, expansion=4.0, num_heads=8, N_sup=16,
+              halt_exploration_prob=0.1) | HRM_ARCH
     return TRMConfig(**(kw | overrides))

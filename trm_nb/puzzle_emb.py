@@ -25,14 +25,18 @@ class PuzzleEmbedding(nn.Module):
                  generator:torch.Generator|None=None): # RNG for the init (only used when init_std > 0)
         super().__init__()
         if num_embeddings < 1 or dim < 1 or batch_size < 1:
-            raise ValueError(f"PuzzleEmbedding: num_embeddings={num_embeddings}, dim={dim}, batch_size={batch_size} must all be >= 1")
+            raise ValueError(
+                f"PuzzleEmbedding: num_embeddings={num_embeddings}, dim={dim}, batch_size={batch_size} must all be >= 1"
+            )
         if init_std < 0: raise ValueError(f"PuzzleEmbedding: init_std={init_std} must be >= 0")
         self.num_embeddings, self.dim, self.batch_size, self.cast_to = num_embeddings, dim, batch_size, cast_to
         w = torch.zeros(num_embeddings, dim)
         if init_std > 0: trunc_normal_init_(w, std=init_std, generator=generator)  # JAX-style: actual std = init_std
         self.register_buffer("weights", w, persistent=True)                           # [num_embeddings, d]
-        self.register_buffer("local_weights", torch.zeros(batch_size, dim, requires_grad=True), persistent=False)  # [batch, d]
-        self.register_buffer("local_ids", torch.full((batch_size,), -1, dtype=torch.int32), persistent=False)     # [batch], -1 = empty slot
+        # [batch, d]
+        self.register_buffer("local_weights", torch.zeros(batch_size, dim, requires_grad=True), persistent=False)
+        # [batch], -1 = empty slot
+        self.register_buffer("local_ids", torch.full((batch_size,), -1, dtype=torch.int32), persistent=False)
 
     def _releaf(self):
         "Make `local_weights` a float leaf that requires grad again (after `.to()`/`.cuda()` it is not)."
@@ -45,14 +49,16 @@ class PuzzleEmbedding(nn.Module):
         if ids.ndim != 1: raise ValueError(f"PuzzleEmbedding: ids must have shape [B], got {tuple(ids.shape)}")
         if ids.dtype.is_floating_point or ids.dtype == torch.bool:
             raise TypeError(f"PuzzleEmbedding: ids must be an integer tensor, got {ids.dtype}")
-        if ids.device.type == "cpu" and not torch.compiler.is_compiling() and ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
+        if ids.device.type == "cpu" and not torch.compiler.is_compiling() and ids.numel() and (int(
+                ids.min()) < 0 or int(ids.max()) >= self.num_embeddings):
             raise IndexError(f"PuzzleEmbedding: puzzle identifiers must lie in [0, {self.num_embeddings}); "
                              f"got min {int(ids.min())}, max {int(ids.max())}")
         if not self.training or not torch.is_grad_enabled():
             return self.weights[ids].to(self.cast_to)          # evaluation / no-grad: read the table
         B = ids.shape[0]
         if B > self.batch_size:
-            raise ValueError(f"PuzzleEmbedding: batch of {B} ids exceeds the {self.batch_size} slots given at construction")
+            raise ValueError(
+                f"PuzzleEmbedding: batch of {B} ids exceeds the {self.batch_size} slots given at construction")
         self._releaf()
         with torch.no_grad():                                  # fill the slots; unused slots get id -1 and zeros
             self.local_weights[:B].copy_(self.weights[ids])
@@ -67,7 +73,8 @@ def _gather_rows(grad:torch.Tensor, ids:torch.Tensor) -> tuple[torch.Tensor, tor
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return grad, ids
     ws = dist.get_world_size()
     gs, is_ = [torch.empty_like(grad) for _ in range(ws)], [torch.empty_like(ids) for _ in range(ws)]
-    dist.all_gather(gs, grad.contiguous()); dist.all_gather(is_, ids.contiguous())
+    dist.all_gather(gs, grad.contiguous())
+    dist.all_gather(is_, ids.contiguous())
     return torch.cat(gs), torch.cat(is_)
 
 @torch.no_grad()
@@ -89,7 +96,8 @@ def sparse_sign_sgd_(weights:torch.Tensor,     # [num_embeddings, d] table, upda
 class SignSGDSparse(torch.optim.Optimizer):
     "Sign-SGD with decoupled weight decay for `PuzzleEmbedding` tables (official `CastedSparseEmbeddingSignSGD_Distributed`)."
     def __init__(self,
-                 embs:PuzzleEmbedding|Sequence[PuzzleEmbedding]|Sequence[torch.Tensor], # module(s), or one (weights, local_weights, local_ids) triple
+                 # module(s), or one (weights, local_weights, local_ids) triple
+                 embs:PuzzleEmbedding|Sequence[PuzzleEmbedding]|Sequence[torch.Tensor],
                  lr:float|torch.Tensor=1e-3,       # learning rate (the training loop sets it each step)
                  weight_decay:float=1e-2):         # decoupled weight decay
         if not lr >= 0: raise ValueError(f"SignSGDSparse: invalid lr {lr}")
@@ -99,7 +107,9 @@ class SignSGDSparse(torch.optim.Optimizer):
         if len(embs) == 3 and all(isinstance(t, torch.Tensor) for t in embs): embs = [tuple(embs)]
         for e in embs:
             if not (isinstance(e, PuzzleEmbedding) or (isinstance(e, tuple) and len(e) == 3)):
-                raise TypeError(f"SignSGDSparse: expected PuzzleEmbedding modules or a (weights, local_weights, local_ids) triple, got {type(e).__name__}")
+                raise TypeError(
+                    f"SignSGDSparse: expected PuzzleEmbedding modules or a (weights, local_weights, local_ids) triple, got {type(e).__name__}"
+                )
         self._embs = embs
         super().__init__([{"params": [self._tensors(i)[0]]} for i in range(len(embs))],
                          dict(lr=lr, weight_decay=weight_decay))

@@ -33,7 +33,9 @@ _HELD = {}                                    # resolved run folder -> [fd, numb
 class RunLock:
     "A holder of the OS lock on `<run_dir>/.lock`; `release()` (idempotent) lets it go."
     def __init__(self, run_dir):
-        self.run_dir = Path(run_dir).resolve(); self.key = str(self.run_dir); self.held = False
+        self.run_dir = Path(run_dir).resolve()
+        self.key = str(self.run_dir)
+        self.held = False
         if self.key not in _HELD:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -44,9 +46,13 @@ class RunLock:
                 raise RunBusyError(f"{self.run_dir} is in use by another run ({holder}); wait for it to end or choose "
                                    f"another run_name") from None
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+            os.pwrite(
+                fd,
+                f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(),
+                0)
             _HELD[self.key] = [fd, 0]
-        _HELD[self.key][1] += 1; self.held = True
+        _HELD[self.key][1] += 1
+        self.held = True
 
     def release(self):
         if not self.held: return
@@ -56,7 +62,8 @@ class RunLock:
         ent[1] -= 1
         if ent[1] == 0:
             del _HELD[self.key]
-            fcntl.flock(ent[0], fcntl.LOCK_UN); os.close(ent[0])
+            fcntl.flock(ent[0], fcntl.LOCK_UN)
+            os.close(ent[0])
 
 def lock_run(run_dir, owner=None) -> RunLock:
     "Take the lock of `run_dir` (a RunBusyError names the holder); with `owner`, released when `owner` is garbage-collected."
@@ -68,18 +75,25 @@ RUN_FILES = ("checkpoints", "eval", "metrics.csv", "run.json")
 
 def run_contents(run_dir) -> list:
     "What an earlier run left in `run_dir` (checkpoints, evaluations, metrics, run.json): empty for a new folder."
-    return [n for n in RUN_FILES if (Path(run_dir) / n).exists() and not ((Path(run_dir) / n).is_dir() and not any((Path(run_dir) / n).iterdir()))]
+    return [
+        n for n in RUN_FILES if (Path(run_dir) / n).exists() and not (
+            (Path(run_dir) / n).is_dir() and not any((Path(run_dir) / n).iterdir()))
+    ]
 
 # %% ../nbs/26_runs.ipynb #ad58444e
 def atomic_save(obj, path):
     "torch.save `obj` to `path` through a temporary file and an atomic rename."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
-    except (OSError, RuntimeError) as e:      # a full disk: torch says "enforce fail" or "failed writing"; say which file
+    # a full disk: torch says "enforce fail" or "failed writing"; say which file
+    except (OSError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise OSError(getattr(e, "errno", None) or 28, f"could not write {path} ({first}); is the disk full?") from e
     finally:
@@ -94,44 +108,59 @@ def rng_state() -> dict:
 
 def set_rng_state(s: dict):
     "Restore the states of `rng_state`."
-    torch.set_rng_state(s["torch"]); np.random.set_state(s["numpy"]); random.setstate(s["python"])
+    torch.set_rng_state(s["torch"])
+    np.random.set_state(s["numpy"])
+    random.setstate(s["python"])
     if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 # %% ../nbs/26_runs.ipynb #76a45476
 class MetricsLog:
     "Append-only CSV of metric rows keyed by `step`; `truncate(step)` drops rows after a step."
     def __init__(self, path, read: bool = True):
-        self.path = Path(path); self.rows = []
+        self.path = Path(path)
+        self.rows = []
         if read and self.path.exists():
             try:
                 with open(self.path, newline="") as f: self.rows = list(csv.DictReader(f))
-            except (UnicodeDecodeError, csv.Error) as e: raise RunError(f"{self.path}: not a metrics CSV ({e})") from None
+            except (UnicodeDecodeError, csv.Error) as e:
+                raise RunError(f"{self.path}: not a metrics CSV ({e})") from None
             for i, r in enumerate(self.rows, 2):
                 try: int(r.get("step") or "")
                 except ValueError:
-                    raise RunError(f"{self.path}: row {i} has no integer 'step' (got {r.get('step')!r}); the file is not a "
-                                   f"trm_nb metrics log: repair or remove it (checkpoints are not affected)") from None
+                    raise RunError(
+                        f"{self.path}: row {i} has no integer 'step' (got {r.get('step')!r}); the file is not a "
+                        f"trm_nb metrics log: repair or remove it (checkpoints are not affected)") from None
 
     def truncate(self, step: int):
         "Drop the rows after `step` (a resumed run rewrites them)."
-        self.rows = [r for r in self.rows if int(r["step"]) <= step]; self._write()
+        self.rows = [r for r in self.rows if int(r["step"]) <= step]
+        self._write()
 
     def log(self, step: int, **metrics):
         "Append one row (tensors and numpy scalars become floats)."
-        self.rows.append({"step": step, **{k: (float(v) if isinstance(v, (torch.Tensor, np.generic)) else v) for k, v in metrics.items()}})
+        self.rows.append({
+            "step": step,
+            **{
+                k: (float(v) if isinstance(v, (torch.Tensor, np.generic)) else v)
+                for k, v in metrics.items()
+            }
+        })
         self._write()
 
     def keys(self): return ["step"] + sorted({k for r in self.rows for k in r} - {"step"})
 
     def _write(self):
         buf = io.StringIO(newline="")
-        w = csv.DictWriter(buf, fieldnames=self.keys()); w.writeheader(); w.writerows(self.rows)
+        w = csv.DictWriter(buf, fieldnames=self.keys())
+        w.writeheader()
+        w.writerows(self.rows)
         atomic_write_text(self.path, buf.getvalue())
 
     def frame(self):
         "The log as a numeric DataFrame."
         import pandas as pd
-        return pd.DataFrame(self.rows, columns=self.keys()).apply(pd.to_numeric, errors="coerce") if self.rows else pd.DataFrame()
+        return pd.DataFrame(self.rows, columns=self.keys()).apply(pd.to_numeric,
+                                                                  errors="coerce") if self.rows else pd.DataFrame()
 
 # %% ../nbs/26_runs.ipynb #4ea026d7
 PATH_FIELDS = ("data_dir", "out_dir", "train_csv", "test_csv")      # config fields that name a place on this machine

@@ -38,7 +38,8 @@ def paired_interval(row_values: dict, reference_values: dict) -> dict:
     diffs = [row_values[s] - reference_values[s] for s in seeds]
     mean, lo, hi = seed_interval(diffs)
     apart = "above" if lo > 0 else "below" if hi < 0 else "not told apart"
-    return dict(seeds=seeds, diffs=diffs, mean=mean, low=lo, high=hi, apart=apart if len(seeds) > 1 else "not told apart")
+    return dict(seeds=seeds, diffs=diffs, mean=mean, low=lo, high=hi,
+                apart=apart if len(seeds) > 1 else "not told apart")
 
 # %% ../nbs/39_seeds.ipynb #9960a12a
 CURVE_SOURCES = {   # series -> metrics.csv columns, first present wins (ARC's headline is pass@2 over its test tasks)
@@ -72,7 +73,8 @@ def steps_to(curve: pd.DataFrame, frac: float = 0.9, series: str = "held-out") -
 # %% ../nbs/39_seeds.ipynb #0a33f792
 def row_curves(curves: list) -> pd.DataFrame:
     "Mean, min and max over seeds per step and series of a row's run curves (steps where every seed has a value)."
-    long = pd.concat([c.assign(seed=i) for i, c in enumerate(curves)]).melt(["step", "seed"], var_name="series").dropna()
+    long = pd.concat([c.assign(seed=i) for i, c in enumerate(curves)]).melt(["step", "seed"],
+                                                                            var_name="series").dropna()
     full = long.groupby(["series", "step"])["seed"].transform("nunique") == len(curves)
     return long[full].groupby(["series", "step"])["value"].agg(["mean", "min", "max"]).reset_index()
 
@@ -91,6 +93,9 @@ def plot_row_curves(by_row: dict, ax=None, title: str = "", ylabel: str = "exact
             ax.plot(s["step"], 100 * s["mean"], style, marker="o" if len(s) == 1 else None, color=color, ms=4,
                     label=row if series == "held-out" else None, alpha=1.0 if series == "held-out" else 0.6)
             ax.fill_between(s["step"], 100 * s["min"], 100 * s["max"], color=color, alpha=0.12, lw=0)
-    ax.set_xlabel("training step"); ax.set_ylabel(ylabel); ax.set_ylim(-2, 102); ax.set_title(title, fontsize=9)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(-2, 102)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6, loc="upper left", ncol=2)
     return ax

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 from .data import SplitBuilder, write_split, write_identifiers, atomic_build, load_split, plot_grid, progress_bar
-from huggingface_hub import hf_hub_download     # after trm_nb.data, which silences the IProgress warning of its tqdm.auto
+# after trm_nb.data, which silences the IProgress warning of its tqdm.auto
+from huggingface_hub import hf_hub_download
 
 # %% auto #0
 __all__ = ['HEADER', 'SUDOKU_REPO', 'sudoku_dims', 'sudoku_units', 'sudoku_valid_batch', 'sudoku_valid', 'agrees_with_givens',
@@ -81,14 +82,16 @@ def _chars_to_digits(strings, L, n, name, path, lines, blank_ok):
     try: raw = np.frombuffer(joined.encode("ascii"), np.uint8).reshape(-1, L)
     except UnicodeEncodeError as e:
         i = e.start // L
-        raise SudokuFormatError(f"{path}:{lines[i]}: {name} has a non-ASCII character at position {e.start % L}: {strings[i]!r}") from None
+        raise SudokuFormatError(
+            f"{path}:{lines[i]}: {name} has a non-ASCII character at position {e.start % L}: {strings[i]!r}") from None
     d = raw.astype(np.int16) - ord("0")
     ok = (d >= 1) & (d <= n)
     if blank_ok: ok |= raw == ord(".")
     if not ok.all():
         i, j = np.argwhere(~ok)[0]
         allowed = f"'.' or 1-{n}" if blank_ok else f"1-{n}"
-        raise SudokuFormatError(f"{path}:{lines[i]}: {name} has {chr(raw[i, j])!r} at position {j}; only {allowed} allowed")
+        raise SudokuFormatError(
+            f"{path}:{lines[i]}: {name} has {chr(raw[i, j])!r} at position {j}; only {allowed} allowed")
     return np.where(raw == ord("."), 0, d).astype(np.uint8)
 
 def read_sudoku_csv(path, b: int = 3, min_difficulty: int | None = None) -> SudokuSet:
@@ -103,35 +106,46 @@ def read_sudoku_csv(path, b: int = 3, min_difficulty: int | None = None) -> Sudo
         if header != HEADER: raise SudokuFormatError(f"{path}:1: header must be {','.join(HEADER)}, got {header}")
         for row in reader:
             ln = reader.line_num
-            if len(row) != 4: raise SudokuFormatError(f"{path}:{ln}: expected 4 fields (source,question,answer,rating), got {len(row)}: {row}")
+            if len(row) != 4:
+                raise SudokuFormatError(
+                    f"{path}:{ln}: expected 4 fields (source,question,answer,rating), got {len(row)}: {row}")
             s, q, a, r = row
             if len(q) != L: raise SudokuFormatError(f"{path}:{ln}: question has {len(q)} characters, expected {L}")
             if len(a) != L: raise SudokuFormatError(f"{path}:{ln}: answer has {len(a)} characters, expected {L}")
             try: r = int(r)
             except ValueError: raise SudokuFormatError(f"{path}:{ln}: rating must be an integer, got {r!r}") from None
-            src.append(s); qs.append(q); ans.append(a); rat.append(r); lines.append(ln)
+            src.append(s)
+            qs.append(q)
+            ans.append(a)
+            rat.append(r)
+            lines.append(ln)
     if not qs: raise SudokuFormatError(f"{path}: no puzzles after the header")
     q = _chars_to_digits(qs, L, n, "question", path, lines, blank_ok=True)
     a = _chars_to_digits(ans, L, n, "answer", path, lines, blank_ok=False)
     valid = sudoku_valid_batch(a, b)
     if not valid.all():
         i = int(np.argmin(valid))
-        raise SudokuFormatError(f"{path}:{lines[i]}: answer is not a valid Sudoku (a row, column or box repeats a digit): {ans[i]}")
+        raise SudokuFormatError(
+            f"{path}:{lines[i]}: answer is not a valid Sudoku (a row, column or box repeats a digit): {ans[i]}")
     agree = agrees_with_givens(q, a)
     if not agree.all():
-        i = int(np.argmin(agree)); j = int(np.argmax((q[i] != 0) & (q[i] != a[i])))
-        raise SudokuFormatError(f"{path}:{lines[i]}: answer contradicts the givens at cell {j} (row {j // n}, col {j % n}): "
-                                f"given {q[i, j]}, answer {a[i, j]}")
+        i = int(np.argmin(agree))
+        j = int(np.argmax((q[i] != 0) & (q[i] != a[i])))
+        raise SudokuFormatError(
+            f"{path}:{lines[i]}: answer contradicts the givens at cell {j} (row {j // n}, col {j % n}): "
+            f"given {q[i, j]}, answer {a[i, j]}")
     out = SudokuSet(q, a, np.array(rat, np.int32), np.array(src, dtype=object), b)
     if min_difficulty is not None: out = out.subset(np.flatnonzero(out.rating >= min_difficulty))
     return out
 
 def write_sudoku_csv(path, sset: SudokuSet):
     "Write `sset` as a `source,question,answer,rating` CSV ('.' for blanks)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     to_s = lambda g, blank: "".join(blank if v == 0 else str(int(v)) for v in g)
     with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n"); w.writerow(HEADER)
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(HEADER)
         for s, q, a, r in zip(sset.source, sset.question, sset.answer, sset.rating):
             w.writerow([s, to_s(q, "."), to_s(a, "?"), int(r)])
 
@@ -174,7 +188,9 @@ class SudokuShuffle:
         g = np.where(self.transpose[:, None, None], g.transpose(0, 2, 1), g)
         k = np.arange(len(self))[:, None, None]
         g = g[k, self.row_perm[:, :, None], self.col_perm[:, None, :]]
-        return np.take_along_axis(self.digit_map, g.reshape(len(self), -1).astype(np.intp), 1).reshape(shape).astype(np.asarray(grids).dtype)
+        return np.take_along_axis(self.digit_map,
+                                  g.reshape(len(self), -1).astype(np.intp),
+                                  1).reshape(shape).astype(np.asarray(grids).dtype)
 
     def inverse(self) -> "SudokuShuffle":
         "The shuffles that undo these ones (as a SudokuShuffle is applied: transpose first, then permute)."
@@ -183,7 +199,8 @@ class SudokuShuffle:
         # (transpose, permute) by conjugating the permutations through the transpose.
         t = self.transpose
         r, c = inv(self.row_perm), inv(self.col_perm)
-        row = np.where(t[:, None], c, r); col = np.where(t[:, None], r, c)
+        row = np.where(t[:, None], c, r)
+        col = np.where(t[:, None], r, c)
         return SudokuShuffle(inv(self.digit_map), t.copy(), row, col)
 
     def invert(self, grids) -> np.ndarray:
@@ -196,7 +213,8 @@ def random_shuffles(k: int, rng: np.random.Generator, b: int = 3) -> SudokuShuff
     perm = lambda *shape: np.argsort(rng.random(shape), axis=-1)        # independent permutations along the last axis
     digit_map = np.concatenate([np.zeros((k, 1), np.intp), 1 + perm(k, n)], 1)
     transpose = rng.random(k) < 0.5
-    line_perm = lambda: (perm(k, b)[:, :, None] * b + perm(k, b, b)).reshape(k, n)   # bands (stacks), then lines inside each
+    # bands (stacks), then lines inside each
+    line_perm = lambda: (perm(k, b)[:, :, None] * b + perm(k, b, b)).reshape(k, n)
     return SudokuShuffle(digit_map, transpose, line_perm(), line_perm())
 
 def shuffle_sudoku(question, answer, rng: np.random.Generator, b: int = 3):
@@ -238,14 +256,17 @@ def _hidden_singles(cand, units, peers, pop, full):
         for u in units:
             once = twice = 0
             for c in u:
-                m = cand[c]; twice |= once & m; once |= m
+                m = cand[c]
+                twice |= once & m
+                once |= m
             if once != full: return False            # some digit has no place in this unit
             h = once & ~twice
             if h:
                 for c in u:
                     m = cand[c] & h
                     if m and cand[c] != m:
-                        if m & (m - 1) or not _assign(cand, c, m, peers, pop): return False   # two hidden digits in one cell
+                        # two hidden digits in one cell
+                        if m & (m - 1) or not _assign(cand, c, m, peers, pop): return False
                         changed = True
     return True
 
@@ -269,9 +290,14 @@ def solve_sudoku(grid, b: int = 3, limit: int = 2, hidden: bool = True, rng: np.
             if 1 < p < bp:
                 best, bp = i, p
                 if p == 2: break
-        if best < 0: sols.append([digit[m] for m in cand]); return
+        if best < 0:
+            sols.append([digit[m] for m in cand])
+            return
         m, bits = cand[best], []
-        while m: lb = m & -m; bits.append(lb); m ^= lb
+        while m:
+            lb = m & -m
+            bits.append(lb)
+            m ^= lb
         if rng is not None: bits = [bits[i] for i in rng.permutation(len(bits))]
         for k, bit in enumerate(bits):
             if k < len(bits) - 1: guesses += 1
@@ -295,13 +321,15 @@ def _make_puzzle(rng, b, lo, hi):
     n, L, _ = sudoku_dims(b)
     sol = solve_sudoku(np.zeros(L, int), b, limit=1, rng=rng)[0][0]
     target = int(rng.integers(lo, hi + 1))
-    q = sol.copy(); q[rng.permutation(L)[target:]] = 0
+    q = sol.copy()
+    q[rng.permutation(L)[target:]] = 0
     while True:                                      # repair: give back cells until unique
         sols = solve_sudoku(q, b, limit=2)[0]
         if len(sols) == 1: break
         other = sols[0] if (sols[0] != sol).any() else sols[1]
         diff = np.flatnonzero(other != sol)
-        c = diff[rng.integers(len(diff))]; q[c] = sol[c]
+        c = diff[rng.integers(len(diff))]
+        q[c] = sol[c]
     for c in rng.permutation(np.flatnonzero(q)):    # dig: remove more givens while unique
         if (q != 0).sum() <= target: break
         v, q[c] = q[c], 0
@@ -309,7 +337,8 @@ def _make_puzzle(rng, b, lo, hi):
     return q, sol
 
 def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None, min_rating: int = 0, seed: int = 0,
-                    exclude=(), source: str | None = None, max_tries: int | None = None, progress: bool = False) -> SudokuSet:
+                    exclude=(), source: str | None = None, max_tries: int | None = None,
+                    progress: bool = False) -> SudokuSet:
     "`num` distinct puzzles with a unique solution, `givens` (lo, hi) clues and our rating >= `min_rating`."
     n, L, _ = sudoku_dims(b)
     lo, hi = givens if givens is not None else ((22, 30) if b == 3 else (4, 8))
@@ -326,7 +355,11 @@ def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None,
         if not lo <= k <= hi or key in seen: continue
         r = sudoku_rating(q, b)
         if r < min_rating: continue
-        seen.add(key); qs.append(q); as_.append(a); rs.append(r); bar.update()
+        seen.add(key)
+        qs.append(q)
+        as_.append(a)
+        rs.append(r)
+        bar.update()
     bar.close()
     if len(qs) < num:
         raise RuntimeError(f"made only {len(qs)} of {num} puzzles in {max_tries} tries with givens {lo}-{hi} and "
@@ -362,8 +395,8 @@ def _build_split(sset: SudokuSet, num_aug: int, rng, progress: bool, desc: str):
     arrays["ratings"] = np.concatenate(ratings) if ratings else np.zeros(0, np.int32)
     return arrays, sb.metadata(vocab_size=vocab, num_puzzle_identifiers=1, ignore_label_id=0)
 
-def build_sudoku(out_dir, train_csv=None, test_csv=None, subsample: int | None = 1000, num_aug: int = 1000, seed: int = 0,
-                 test_subsample: int | None = None, min_difficulty: int | None = None, b: int = 3,
+def build_sudoku(out_dir, train_csv=None, test_csv=None, subsample: int | None = 1000, num_aug: int = 1000,
+                 seed: int = 0, test_subsample: int | None = None, min_difficulty: int | None = None, b: int = 3,
                  splits=("train", "test"), repo_id: str = SUDOKU_REPO, progress: bool = True) -> Path:
     "Build Sudoku in the official format at `out_dir`; CSVs default to the HF dataset `repo_id`."
     sudoku_dims(b)
@@ -405,5 +438,6 @@ def plot_sudoku(question, answer, prediction=None, ax=None, b: int | None = None
               wrong=wrong.reshape(n, n), text=np.where(shown > 0, shown, "").reshape(n, n),
               title=title or (None if prediction is None else f"{int(wrong.sum())} wrong"))
     for k in range(0, n + 1, b):
-        ax.axhline(k - .5, color="black", lw=1.5); ax.axvline(k - .5, color="black", lw=1.5)
+        ax.axhline(k - .5, color="black", lw=1.5)
+        ax.axvline(k - .5, color="black", lw=1.5)
     return ax

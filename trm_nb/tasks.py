@@ -13,7 +13,7 @@ from .evaluate import score, bucket_scores
 import trm_nb
 from . import arc, maze, sudoku
 from .arc import crop_prediction, plot_arc_task
-from .conceptarc import ensure_conceptarc
+from .arc_sources import ensure_conceptarc
 from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
 from .data import PuzzleDatasetMetadata
 from .maze import plot_maze, valid_shortest_mask
@@ -53,7 +53,8 @@ class Task:
 
     def recipe(self, preset: str, paper_text: bool = False) -> dict:
         "TrainConfig fields of `preset`; with `paper_text`, the paper's text where it differs from the official code."
-        if preset not in self.recipes: raise ValueError(f"task {self.name!r} has no preset {preset!r}; choose one of {list(self.recipes)}")
+        if preset not in self.recipes:
+            raise ValueError(f"task {self.name!r} has no preset {preset!r}; choose one of {list(self.recipes)}")
         return dict(self.recipes[preset]) | (dict(self.paper_text) if paper_text else {})
 
     def check(self, cfg: TrainConfig):
@@ -156,8 +157,9 @@ class SudokuTask(Task):
         if cfg.data == "generated":
             if b is None: raise ValueError(f"generated Sudoku supports gen_size 4 or 9, got {cfg.gen_size}")
             L = cfg.gen_size ** 2
-            train_csv, test_csv = sudoku.generate_sudoku_csv(out.with_name(out.name + "-raw"), cfg.gen_train, cfg.gen_test, b=b,
-                                                             seed=cfg.seed, givens=(L - cfg.gen_max_blanks, L - cfg.gen_min_blanks))
+            train_csv, test_csv = sudoku.generate_sudoku_csv(out.with_name(out.name + "-raw"), cfg.gen_train,
+                                                             cfg.gen_test, b=b, seed=cfg.seed,
+                                                             givens=(L - cfg.gen_max_blanks, L - cfg.gen_min_blanks))
         sudoku.build_sudoku(out, train_csv, test_csv, subsample=cfg.subsample, num_aug=cfg.num_aug, seed=cfg.seed,
                             test_subsample=cfg.test_subsample, b=b, progress=progress)
 
@@ -174,18 +176,23 @@ class SudokuTask(Task):
         plot_sudoku(np.clip(x - 1, 0, None), y - 1, prediction=None if pred is None else pred - 1, ax=axes[0])
 
 SUDOKU = SudokuTask(
-    name="sudoku", title="Sudoku-Extreme", dataset="sudoku-extreme", seq_len=81, vocab_size=11, default_variant="TRM-MLP",
+    name="sudoku",
+    title="Sudoku-Extreme",
+    dataset="sudoku-extreme",
+    seq_len=81,
+    vocab_size=11,
+    default_variant="TRM-MLP",
     recipes={
-        "paper": dict(data="real", subsample=1000, num_aug=1000, epochs=50000, eval_interval=5000, T=3, n=6,
-                      lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **MLP),
+        "paper": dict(data="real", subsample=1000, num_aug=1000, epochs=50000, eval_interval=5000, T=3, n=6, lr=1e-4,
+                      puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **MLP),
         # generated 9x9, 40-50 blanks: ~90% held-out exact in minutes on 2 cores (results/pilots/README.md)
-        "cpu": SMALL | dict(data="generated", gen_size=9, gen_train=1000, gen_test=256, gen_min_blanks=40, gen_max_blanks=50,
-                            subsample=None, num_aug=100, d=64, T=2, n=2, N_sup=8, global_batch_size=32, puzzle_emb_len=1,
-                            max_steps=2200, lr=3e-3, lr_min_ratio=0.1, compile=True, lr_warmup_steps=100, eval_interval=None,
-                            forward_dtype="fast", **MLP),
-        "smoke": SMALL | dict(data="generated", gen_size=4, gen_train=32, gen_test=16, gen_min_blanks=6, gen_max_blanks=8,
-                              subsample=None, num_aug=2, d=32, N_sup=2, global_batch_size=8, max_steps=6, eval_interval=None,
-                              lr_warmup_steps=2, **MLP),
+        "cpu": SMALL | dict(data="generated", gen_size=9, gen_train=1000, gen_test=256, gen_min_blanks=40,
+                            gen_max_blanks=50, subsample=None, num_aug=100, d=64, T=2, n=2, N_sup=8,
+                            global_batch_size=32, puzzle_emb_len=1, max_steps=2200, lr=3e-3, lr_min_ratio=0.1,
+                            compile=True, lr_warmup_steps=100, eval_interval=None, forward_dtype="fast", **MLP),
+        "smoke": SMALL | dict(data="generated", gen_size=4, gen_train=32, gen_test=16, gen_min_blanks=6,
+                              gen_max_blanks=8, subsample=None, num_aug=2, d=32, N_sup=2, global_batch_size=8,
+                              max_steps=6, eval_interval=None, lr_warmup_steps=2, **MLP),
     },
     paper_text=dict(epochs=60000),
     notes=("epochs: the official README says 50k; the paper's text says 60k",
@@ -200,12 +207,15 @@ class MazeTask(Task):
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
         if cfg.data == "generated":
             raw = out.with_name(out.name + "-raw")
-            maze.generate_maze_csv(raw, cfg.gen_train, cfg.gen_test, size=cfg.gen_size, seed=cfg.seed, progress=progress)
+            maze.generate_maze_csv(raw, cfg.gen_train, cfg.gen_test, size=cfg.gen_size, seed=cfg.seed,
+                                   progress=progress)
             train_csv, test_csv = raw / "train.csv", raw / "test.csv"
-        maze.build_maze(out, train_csv, test_csv, subsample=cfg.subsample, aug=cfg.maze_aug, seed=cfg.seed, progress=progress)
+        maze.build_maze(out, train_csv, test_csv, subsample=cfg.subsample, aug=cfg.maze_aug, seed=cfg.seed,
+                        progress=progress)
 
     def set_scores(self, pred, data, meta):
-        ok = valid_shortest_mask(np.asarray(data["inputs"])[pred["index"]], pred["preds"]) if len(pred["preds"]) else np.zeros(0)
+        ok = valid_shortest_mask(np.asarray(data["inputs"])[pred["index"]], pred["preds"]) if len(
+            pred["preds"]) else np.zeros(0)
         return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
 
     def secondary(self, res):       # any shortest path counts, not only the tie-break one exact match asks for
@@ -216,22 +226,29 @@ class MazeTask(Task):
         plot_maze(np.asarray(x), np.asarray(y), None if pred is None else np.asarray(pred), ax=axes[0])
 
 MAZE = MazeTask(
-    name="maze", title="Maze-Hard", dataset="maze-hard", seq_len=900, vocab_size=6, default_variant="TRM-Att",
+    name="maze",
+    title="Maze-Hard",
+    dataset="maze-hard",
+    seq_len=900,
+    vocab_size=6,
+    default_variant="TRM-Att",
     recipes={
-        "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3, n=4,
-                      lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
+        "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3,
+                      n=4, lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
         # generated 6x6 mazes, no dihedral copies: ~74% exact in 4 min on 2 cores (results/pilots/README.md)
-        "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=16000, gen_test=256, subsample=None, num_aug=0, maze_aug=False,
-                            global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=6000, lr_warmup_steps=100,
-                            lr_min_ratio=0.1, compile=True, eval_interval=None, **ATT),
-        "smoke": SMALL | dict(data="generated", gen_size=6, gen_train=16, gen_test=8, subsample=None, num_aug=0, maze_aug=True,
-                              d=32, N_sup=2, global_batch_size=8, max_steps=4, eval_interval=None, lr_warmup_steps=2, **ATT),
+        "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=16000, gen_test=256, subsample=None, num_aug=0,
+                            maze_aug=False, global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=6000,
+                            lr_warmup_steps=100, lr_min_ratio=0.1, compile=True, eval_interval=None, **ATT),
+        "smoke": SMALL |
+        dict(data="generated", gen_size=6, gen_train=16, gen_test=8, subsample=None, num_aug=0, maze_aug=True, d=32,
+             N_sup=2, global_batch_size=8, max_steps=4, eval_interval=None, lr_warmup_steps=2, **ATT),
     },
     paper_text=dict(n=6, maze_aug=True, epochs=60000),
-    notes=("n = 4 in the official README; the paper's text says n = 6",
-           "augmentation: the official builder's default is none (maze_aug=False); the paper says 8 dihedral transforms",
-           "epochs: the official README says 50k; the paper's text says 60k"),
-    data_keys=("maze_aug",),
+    notes=(
+        "n = 4 in the official README; the paper's text says n = 6",
+        "augmentation: the official builder's default is none (maze_aug=False); the paper says 8 dihedral transforms",
+        "epochs: the official README says 50k; the paper's text says 60k"),
+    data_keys=("maze_aug", ),
 )
 
 # %% ../nbs/25_tasks.ipynb #ae6a34e5
@@ -252,10 +269,12 @@ class ArcTask(Task):
         return ensure_conceptarc(cfg.data_dir, local=local, progress=progress)
 
     def deviations(self, cfg):
-        out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"] if cfg.arc_concept == "none" else []
+        out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"
+               ] if cfg.arc_concept == "none" else []
         if cfg.arc_canvas != 30:
-            out.append(f"ARC on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas (arc_canvas={cfg.arc_canvas}): only the tasks whose every grid "
-                       "fits, trained and scored; not the paper's 30x30 benchmark")
+            out.append(
+                f"ARC on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas (arc_canvas={cfg.arc_canvas}): only the tasks whose every grid "
+                "fits, trained and scored; not the paper's 30x30 benchmark")
         return out
 
     def seq_len_of(self, cfg):
@@ -270,17 +289,19 @@ class ArcTask(Task):
         for split in ("train", "test"):
             sl = PuzzleDatasetMetadata.load(out / split / "dataset.json").seq_len
             if sl != self.seq_len_of(cfg):
-                raise ValueError(f"{out / split / 'dataset.json'}: seq_len {sl}, but arc_canvas={cfg.arc_canvas} needs "
-                                 f"{self.seq_len_of(cfg)} tokens (a dataset of another canvas); delete that folder to rebuild it")
+                raise ValueError(
+                    f"{out / split / 'dataset.json'}: seq_len {sl}, but arc_canvas={cfg.arc_canvas} needs "
+                    f"{self.seq_len_of(cfg)} tokens (a dataset of another canvas); delete that folder to rebuild it")
         return out
 
     def describe(self, cfg):
         subsets = [s for s in arc.DATASETS[self.name]["subsets"] if s != "concept"]
         concept = self.conceptarc(cfg, progress=False)
         return (f"{self.title} ({' + '.join(subsets)} from {cfg.arc_source}; the test inputs of "
-                f"{arc.DATASETS[self.name]['test_set_name']} held out) + "
-                + (f"ConceptARC (160 tasks, {concept})" if concept else "no ConceptARC (arc_concept='none')")
-                + ("" if cfg.arc_canvas == 30 else f"; only the tasks whose grids all fit a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"))
+                f"{arc.DATASETS[self.name]['test_set_name']} held out) + " +
+                (f"ConceptARC (160 tasks, {concept})" if concept else "no ConceptARC (arc_concept='none')") +
+                ("" if cfg.arc_canvas == 30 else
+                 f"; only the tasks whose grids all fit a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"))
 
     def build(self, cfg, out, progress=True):
         subsets = list(arc.DATASETS[self.name]["subsets"])
@@ -289,23 +310,30 @@ class ArcTask(Task):
             subsets.remove("concept")
             print("note: arc_concept='none': training without ConceptARC, which the paper's recipe adds")
         arc.build_arc(out, dataset=self.name, source=cfg.arc_source, subsets=subsets,
-                      test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept, num_aug=cfg.num_aug,
-                      seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress, canvas=cfg.arc_canvas)
+                      test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept,
+                      num_aug=cfg.num_aug, seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress,
+                      canvas=cfg.arc_canvas)
 
-    def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1, device=None):
+    def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1,
+                   device=None):
         if data_root is None: return {}
         kw = dict(world_size=world_size, batch_size=cfg.eval_batch_size or cfg.global_batch_size, device=device)
-        if eval_dir is not None and step is not None:      # during a run: pooled over its evaluations or per checkpoint, both reported
-            return {"arc": run_arc_scores(eval_dir, data_root, ks=cfg.pass_ks, pooled=cfg.arc_pooled_voting, upto_step=step,
-                                          submission_path=submission_path, **kw)}
+        # during a run: pooled over its evaluations or per checkpoint, both reported
+        if eval_dir is not None and step is not None:
+            return {
+                "arc": run_arc_scores(eval_dir, data_root, ks=cfg.pass_ks, pooled=cfg.arc_pooled_voting, upto_step=step,
+                                      submission_path=submission_path, **kw)
+            }
         res = {"arc": arc_scores(pred, data_root, ks=cfg.pass_ks, **kw)}                 # one set of predictions
-        if submission_path is not None: write_submission(arc_votes(pred, data_root, **kw), submission_path)   # two attempts per test input
+        # two attempts per test input
+        if submission_path is not None: write_submission(arc_votes(pred, data_root, **kw), submission_path)
         return res
 
     def headline(self, res):
         return "pass@2", res["arc"]["pass@2"]
 
-    def secondary(self, res):       # pass@1, and the token accuracy of single copies, which moves where pass@K sits at 0
+    # pass@1, and the token accuracy of single copies, which moves where pass@K sits at 0
+    def secondary(self, res):
         out = {"pass@1": res["arc"]["pass@1"]} if "pass@1" in res.get("arc", {}) else {}
         s = next(iter(v for v in res.values() if "token_accuracy" in v), None)
         return out | ({"token accuracy (single copies)": s["token_accuracy"]} if s else {})
@@ -318,29 +346,44 @@ class ArcTask(Task):
         plot_arc_task(pair, prediction=None if pred is None else grid(pred), axes=[axes])
 
 _ARC_SMALL = SMALL | ATT
-# overrides of the `cpu` preset for CPU studies of ARC on a 10x10 canvas (ARC-AGI-1: 178 training + 77 evaluation tasks fit):
-# every fitting task, 8 augmentations, a 64-wide TRM-Att with one puzzle-embedding token: 9603 train examples, 792 test rows,
+# overrides of the `cpu` preset for CPU studies of ARC on a 10x10 canvas (ARC-AGI-1: 178 training + 77 evaluation tasks
+# fit):
+# every fitting task, 8 augmentations, a 64-wide TRM-Att with one puzzle-embedding token: 9603 train examples, 792 test
+# rows,
 # built in ~2 s. Pilots (results/pilots/arc1, ConceptARC included: 11763 train examples, 2000 compiled steps, ~6 min):
 # lr 1e-3 cosine to 0.1x collapsed to the majority colour (token accuracy 44%, pass@2 0); lr 3e-4 reached 57% of tokens
-# and pass@2 0.6% (one test input of 88). ConceptARC is trained on, as in the paper (arc_concept=None: data/conceptarc/ or a download)
-ARC_CPU_CANVAS = dict(arc_canvas=10, arc_max_tasks=None, num_aug=8, puzzle_emb_len=1, global_batch_size=32, max_steps=2000,
-                      lr_warmup_steps=100, eval_interval=None, lr=3e-4, lr_min_ratio=0.1, compile=True, arc_concept=None)
+# and pass@2 0.6% (one test input of 88). ConceptARC is trained on, as in the paper (arc_concept=None: data/conceptarc/
+# or a download)
+ARC_CPU_CANVAS = dict(arc_canvas=10, arc_max_tasks=None, num_aug=8, puzzle_emb_len=1, global_batch_size=32,
+                      max_steps=2000, lr_warmup_steps=100, eval_interval=None, lr=3e-4, lr_min_ratio=0.1, compile=True,
+                      arc_concept=None)
 def _arc(name, title, dataset, test_set):
     return ArcTask(
-        name=name, title=title, dataset=dataset, seq_len=900, vocab_size=12, default_variant="TRM-Att",
+        name=name,
+        title=title,
+        dataset=dataset,
+        seq_len=900,
+        vocab_size=12,
+        default_variant="TRM-Att",
         recipes={
             "paper": dict(data="real", subsample=None, num_aug=1000, epochs=100000, eval_interval=10000, T=3, n=4,
-                          lr=1e-4, puzzle_emb_lr=1e-2, weight_decay=0.1, puzzle_emb_weight_decay=0.1, arc_pooled_voting=True, **ATT),
+                          lr=1e-4, puzzle_emb_lr=1e-2, weight_decay=0.1, puzzle_emb_weight_decay=0.1,
+                          arc_pooled_voting=True, **ATT),
             # 900-token sequences: even 20 tasks x 8 augmentations cost ~1.8 s a step at batch 16 on 2 cores
             "cpu": _ARC_SMALL | dict(data="real", arc_max_tasks=20, num_aug=8, global_batch_size=16, max_steps=150,
                                      eval_interval=None, test_subsample=None, arc_concept="none"),
-            "smoke": _ARC_SMALL | dict(data="real", arc_max_tasks=3, num_aug=1, d=32, N_sup=2, global_batch_size=8, max_steps=3,
-                                       eval_interval=None, lr_warmup_steps=2, test_subsample=16, arc_concept="none"),
+            "smoke": _ARC_SMALL |
+            dict(data="real", arc_max_tasks=3, num_aug=1, d=32, N_sup=2, global_batch_size=8, max_steps=3,
+                 eval_interval=None, lr_warmup_steps=2, test_subsample=16, arc_concept="none"),
         },
         paper_text=dict(n=6),
         notes=("n = 4 in the official README; the paper's text says n = 6",
                "trained with ConceptARC added to the training set"),
-        data_keys=("arc_source", "arc_concept", "arc_max_tasks"), paper_table=5, metric="pass@2", draw_cols=3, many_puzzle_ids=True)
+        data_keys=("arc_source", "arc_concept", "arc_max_tasks"),
+        paper_table=5,
+        metric="pass@2",
+        draw_cols=3,
+        many_puzzle_ids=True)
 
 ARC1 = _arc("arc1", "ARC-AGI-1", "arc-agi-1", "evaluation")
 ARC2 = _arc("arc2", "ARC-AGI-2", "arc-agi-2", "evaluation2")

@@ -83,8 +83,8 @@ class MultiScaleZ(TRM):
     "TRM with n latent features z_1..z_n (carried as [B, n*L, d]); recursion step i updates z_i."
     def __init__(self, config: TRMConfig):
         super().__init__(config)
-        self.register_buffer('zs_init', trunc_normal_init_(torch.empty(config.n, config.d, dtype=config.dtype), std=1.0),
-                             persistent=True)
+        self.register_buffer('zs_init', trunc_normal_init_(torch.empty(config.n, config.d, dtype=config.dtype),
+                                                           std=1.0), persistent=True)
 
     def split_z(self, z: torch.Tensor) -> list:
         "[B, n*L, d] -> n tensors [B, L, d]."
@@ -130,16 +130,18 @@ class Variant:
     cfg: dict = field(default_factory=dict)            # TRMConfig overrides
     kwargs: dict = field(default_factory=dict)         # default constructor arguments
     train: dict = field(default_factory=dict)          # TrainConfig overrides (training-side switches)
-    defaults: dict = field(default_factory=dict)       # values the variant starts from that a run may change (HRM's T, n)
+    # values the variant starts from that a run may change (HRM's T, n)
+    defaults: dict = field(default_factory=dict)
 
 _MLP = dict(mlp_t=True, pos_encodings='none')
 _ATT = dict(mlp_t=False, pos_encodings='rope')
 
 VARIANTS: Dict[str, Variant] = {
-    'TRM-MLP': Variant("TRM with a SwiGLU over the sequence axis instead of self-attention, no position encoding", "1, 4, 5", cfg=_MLP),
+    'TRM-MLP': Variant("TRM with a SwiGLU over the sequence axis instead of self-attention, no position encoding",
+                       "1, 4, 5", cfg=_MLP),
     'TRM-Att': Variant("TRM with self-attention and RoPE (Table 1 'w/ self-attention')", "1, 4, 5", cfg=_ATT),
-    'w/ ACT': Variant("HRM's Q-learning ACT: halt when q_halt > q_continue, continue head trained on a 2nd forward", "1",
-                      cfg=dict(no_ACT_continue=False)),
+    'w/ ACT': Variant("HRM's Q-learning ACT: halt when q_halt > q_continue, continue head trained on a 2nd forward",
+                      "1", cfg=dict(no_ACT_continue=False)),
     'w/ separate fH fL': Variant("two networks: fL (L_level) updates z, fH (H_level) updates y", "1", cls=SeparateNets),
     'no EMA': Variant("TRM trained without the EMA of the weights", "1", train=dict(ema=False)),
     'w/ 4-layers n=3': Variant("4 blocks in net, n = 3", "1", cfg=dict(layers=4, n=3)),
@@ -148,10 +150,13 @@ VARIANTS: Dict[str, Variant] = {
                                   cls=OneStepGrad),
     'single z': Variant("one state: z = net(z, x) n times, z = net(z, 0), answer decoded from z", "2", cls=SingleZ),
     'multi-scale z': Variant("n latent features z_1..z_n plus y; recursion step i updates z_i", "2", cls=MultiScaleZ),
-    'HRM': Variant("Hierarchical Reasoning Model: 4-layer L_level and H_level, 1-step gradient, Q-learning ACT", "1, 3, 4, 5",
-                   cls=HRM, cfg={k: v for k, v in HRM_ARCH.items() if k not in ('T', 'n')}, defaults=dict(T=2, n=2)),
-    'Direct pred': Variant("one forward of an 8-block attention network, no recursion, no deep supervision (N_sup = 1)", "4, 5",
-                           cls=DirectPred, cfg=_ATT, kwargs=dict(depth=DIRECT_PRED_DEPTH)),
+    'HRM': Variant("Hierarchical Reasoning Model: 4-layer L_level and H_level, 1-step gradient, Q-learning ACT",
+                   "1, 3, 4, 5", cls=HRM, cfg={
+                       k: v
+                       for k, v in HRM_ARCH.items() if k not in ('T', 'n')
+                   }, defaults=dict(T=2, n=2)),
+    'Direct pred': Variant("one forward of an 8-block attention network, no recursion, no deep supervision (N_sup = 1)",
+                           "4, 5", cls=DirectPred, cfg=_ATT, kwargs=dict(depth=DIRECT_PRED_DEPTH)),
 }
 VARIANT_ALIASES = {'w/ self-attention': 'TRM-Att', 'TRM': 'TRM-MLP'}
 
@@ -173,7 +178,10 @@ def build_variant(name: str, cfg: TRMConfig, defaults: bool = True, **kw) -> nn.
     "Build variant `name` from `cfg`; `kw`: `TRMConfig` overrides and/or constructor arguments (`depth`, `H_layers`, `L_layers`)."
     v = get_variant(name)
     ours = {f.name for f in fields(TRMConfig)}
-    return v.cls(variant_config(name, cfg, defaults, **kw), **(v.kwargs | {k: x for k, x in kw.items() if k not in ours}))
+    return v.cls(variant_config(name, cfg, defaults, **kw), **(v.kwargs | {
+        k: x
+        for k, x in kw.items() if k not in ours
+    }))
 
 def variant_overrides(name: str) -> dict:
     "Training-side overrides (`TrainConfig` field names) implied by variant `name`."
