@@ -4,8 +4,9 @@
 
 # %% ../nbs/01_model.ipynb #702714c7
 from __future__ import annotations
-import math
+import importlib, inspect, math
 from dataclasses import dataclass, field, fields, replace, asdict
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -19,8 +20,9 @@ from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'Architecture', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM',
-           'set_activation_checkpointing', 'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'PSEUDOCODE', 'Architecture', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM',
+           'set_activation_checkpointing', 'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key',
+           'resolve_dotted', 'pseudocode_table']
 
 # %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
@@ -330,3 +332,71 @@ def trm_to_official_key(k: str, prefix: str = OFFICIAL_PREFIX) -> str:
     for a, b in _RENAMES:
         if k == b or k.startswith(b): k = a + k[len(b):]
     return prefix + k
+
+# %% ../nbs/01_model.ipynb #bcd9f7ac
+PSEUDOCODE = {   # figure -> (caption, [(the listing's step, the trm_nb function that implements it, note)])
+    2: ("HRM", [
+        ("hrm(z, x, n=2, T=2): nT-1 no-grad steps of L_net (H_net every T), then 1 with grad",
+         "trm_nb.variants.one_step_grad_recursion", "HRM.deep_recursion"),
+        ("L_net, H_net: two separate 4-layer networks", "trm_nb.variants.SeparateNets", "HRM subclasses it"),
+        ("ACT_halt: 0.5 * BCE(q[0], y_hat == y_true)", "trm_nb.losses.ACTLossHead.forward", "q_weight = 0.5"),
+        ("ACT_continue: Q-learning target from an extra forward pass", "trm_nb.model.TRM.forward",
+         "target_q_continue when no_ACT_continue=False (the 'w/ ACT' row)"),
+        ("halt if q[0] > q[1]", "trm_nb.model.TRM.act_halt", "q_halt > 0 for TRM"),
+        ("deep supervision: z carried and detached, one optimiser step per supervision step",
+         "trm_nb.train.Trainer.train_step", "the carry holds (y, z, step, halted) per batch slot"),
+    ]),
+    3: ("TRM", [
+        ("latent_recursion: n times z = net(x, y, z), then y = net(y, z)", "trm_nb.model.TRM.latent_recursion", ""),
+        ("net(x, y, z) / net(y, z): one network; x present or absent", "trm_nb.model.TRM.z_update",
+         "and TRM.y_update"),
+        ("deep_recursion: T-1 latent recursions without grad, 1 with", "trm_nb.model.TRM.deep_recursion", ""),
+        ("x = input_embedding(x_input)", "trm_nb.model.TRM.embed_input", "puzzle embedding prepended"),
+        ("output_head(y), Q_head(y)", "trm_nb.model.TRM.heads", "q read at position 0"),
+        ("softmax_cross_entropy(y_hat, y_true)", "trm_nb.losses.stablemax_cross_entropy",
+         "the official code's stablemax (softmax_cross_entropy also offered)"),
+        ("binary_cross_entropy(q_hat, y_hat == y_true)", "trm_nb.losses.ACTLossHead.forward", ""),
+        ("for step in range(N_sup): ... opt.step()", "trm_nb.train.Trainer.train_step", ""),
+        ("if q_hat > 0: break  (early stopping)", "trm_nb.model.TRM.act_halt",
+         "training only; evaluation runs N_sup steps"),
+    ]),
+    4: ("TRM with a single feature (Table 2, 'single z')", [
+        ("z = net(x, z) n times, then z = net(z); the answer is read from z",
+         "trm_nb.variants.SingleZ.latent_recursion", ""),
+    ]),
+    5: ("TRM with multi-scale features (Table 2, 'multi-scale z')", [
+        ("z_i = net(x, y, sum of z) for i = 1..n; y = net(y, sum of z)",
+         "trm_nb.variants.MultiScaleZ.latent_recursion", ""),
+        ("carry n latent features across supervision steps", "trm_nb.variants.MultiScaleZ.initial_carry",
+         "and MultiScaleZ.reset_carry"),
+    ]),
+}
+
+def resolve_dotted(name: str):
+    "The object a dotted name `package.module.Class.attr` names, imported now (ImportError / AttributeError if none)."
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+            break
+        except ModuleNotFoundError:
+            if i == 1: raise
+    for p in parts[i:]: obj = getattr(obj, p)
+    return obj
+
+def pseudocode_table(figures=PSEUDOCODE):
+    "One row per step of Figures 2-5: figure, listing step, trm_nb function, where it is defined (file:line), note."
+    import pandas as pd          # reason: pandas is heavy; only this table needs it
+    root = Path(resolve_dotted("trm_nb").__file__).parent.parent
+    rows = []
+    for fig, (caption, steps) in figures.items():
+        for step, name, note in steps:
+            obj = resolve_dotted(name)
+            if not callable(obj): raise TypeError(f"Figure {fig}: {name} is not a function or class")
+            fn = inspect.unwrap(obj)
+            src = Path(inspect.getsourcefile(fn)).resolve()
+            file = src.relative_to(root) if src.is_relative_to(root) else src.name
+            short = name.removeprefix("trm_nb.")
+            rows.append({"figure": f"Figure {fig} ({caption})", "listing": step, "trm_nb": short,
+                         "defined at": f"{file}:{inspect.getsourcelines(fn)[1]}", "note": note})
+    return pd.DataFrame(rows)
