@@ -299,7 +299,7 @@ SMALL = dict(d=32, num_heads=2, T=2, n=1, N_sup=2, expansion=2.0, global_batch_s
 
 def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> SimpleNamespace:
-    "trm_nb's engine and the baseline for one case, from equal states, checked to agree; `fast`: fields only trm_nb gets."
+    "trm_nb's engine (`tr`) and the baseline (`base`) of a case, from equal states, checked to agree; `fast`: trm_nb's only."
     fixed = get_variant(variant or get_task(task).default_variant).cfg      # fields the variant fixes stay as they are
     ov = {k: v for k, v in (SMALL if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
@@ -317,14 +317,14 @@ def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch
     eq = check_equal(engine, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
     if not eq["ok"]:
         raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
-    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, engine=engine, base=base, batch=batches[0], equal=eq)
+    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=engine, base=base, batch=batches[0], equal=eq)
 
 def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> list:
     "Rows (training and evaluation) of baseline vs trm_nb for one case; `fast`: TrainConfig fields only the trm_nb path gets."
     c = build_pair(task, preset, variant, batch, device, overrides, small, fast)
-    cfg, mcfg, fmcfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.engine, c.base, c.batch, c.equal
+    cfg, mcfg, fmcfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.tr, c.base, c.batch, c.equal
     B = cfg.global_batch_size
     t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: engine.train_step(b0)}, steps, repeats, warmup, device)
     n_eval = eval_examples or 2 * B
