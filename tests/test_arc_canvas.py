@@ -34,6 +34,6 @@ def test_small_canvas_smoke_run_trains_and_scores(tmp_path):
     full = pass_at_k_by_copies(tr.run_dir / "eval", tr.data_root, copies=(1, None))
     assert full[1]["pass@2"] == res["pass@2"] and full[1]["pass@1"] == res["pass@1"] and full[0]["mean_votes"] == 1
     n = len(tr.test_data["all"]["inputs"])
-    blank = predict(tr.head, tr.test_meta, with_puzzle_ids(tr.test_data, "blank", tr.test_meta.num_puzzle_identifiers), batch_size=8)
+    blank = predict(tr.engine.loss_head, tr.test_meta, with_puzzle_ids(tr.test_data, "blank", tr.test_meta.num_puzzle_identifiers), batch_size=8)
     sb = arc_scores(blank, tr.data_root, ks=(1, 2))
     assert sb["n_predictions"] == n and sb["n_tasks"] == 4 and blank["all"]["preds"].shape == (n, 100)

@@ -16,10 +16,10 @@ def test_compiled_training_matches_eager(tmp_path, variant, scope, mode):
     runs = {}
     for comp in (False, True):
         tr = Trainer(base.replace(compile=comp, compile_scope=scope, compile_mode=mode, run_name=f"c{comp}"), progress=False)
-        assert not tr.cuda_graphs                                                   # CUDA graphs only on a GPU
+        assert not tr.engine.cuda_graphs                                                  # CUDA graphs only on a GPU
         for _ in range(3): tr.train_step(tr.sampler.next_batch()[1])
-        assert len(tr.compiled_nets) == (comp and scope == "net") * (2 if variant == "HRM" else 1)
-        assert all(net._compiled_call_impl is None for net, _ in tr.compiled_nets)    # evaluation after a step runs eagerly
+        assert len(tr.engine.compiled_nets) == (comp and scope == "net") * (2 if variant == "HRM" else 1)
+        assert all(net._compiled_call_impl is None for net, _ in tr.engine.compiled_nets)    # evaluation after a step runs eagerly
         runs[comp] = {k: v.clone() for k, v in tr.model.state_dict().items()}
     for k in runs[False]:
         assert torch.allclose(runs[False][k], runs[True][k], rtol=1e-4, atol=1e-5), k

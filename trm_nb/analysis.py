@@ -13,6 +13,7 @@ from .data import load_split, collate, examples_at, IGNORE_LABEL_ID
 from .seeds import inflight_columns
 from .evaluate import predict, score, exact_match, eval_settings, decode_states, bucket_scores
 from .tasks import get_task, RATING_EDGES
+from .scoring import find_checkpoint, load_trm_checkpoint, load_test_split
 
 # %% auto #0
 __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_compute', 'halting_stats', 'plot_halting',
@@ -23,15 +24,12 @@ __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_com
 def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True,
              split: str = "test") -> tuple:
     "`(head, cfg, meta, data)` of a checkpoint (a run's `final/`, a checkpoint folder, main.pt or a run folder)."
-    from trm_nb.train import find_checkpoint, load_trm_checkpoint
     main, run_dir = find_checkpoint(path)
     if main.name != "main.pt":
         raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt); official checkpoints load with trm_nb.official.load_official")
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     head, cfg, root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device, build=build)
-    test_meta, test_data = load_split(root, split)
-    if head.model.config.seq_len != test_meta.seq_len:
-        raise ValueError(f"{main}: the model takes sequences of {head.model.config.seq_len} tokens, {root} has {test_meta.seq_len}")
+    test_meta, test_data = load_test_split(head.model, root, main, split)
     head.model.eval()
     return head, cfg, test_meta, test_data
 

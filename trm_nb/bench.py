@@ -19,9 +19,11 @@ from .layers import swiglu_hidden
 from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task
 from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
+from .evaluate import predict
+from .engine import Engine, make_optimizers
 
 # %% auto #0
-__all__ = ['TOLERANCE', 'SMALL', 'DEFAULT_CASES', 'synthetic_batch', 'make_trainer', 'BaselineStep', 'check_equal',
+__all__ = ['TOLERANCE', 'SMALL', 'DEFAULT_CASES', 'synthetic_batch', 'bench_engine', 'BaselineStep', 'check_equal',
            'synthetic_split', 'baseline_eval', 'time_pair', 'build_pair', 'bench_case', 'speed_changes', 'parse_args',
            'main']
 
@@ -36,8 +38,7 @@ from .profiling import PROFILE_LEGEND, profile_case, profile_table
 
 # %% ../nbs/30_bench.ipynb #33bb4022
 from .losses import ACTLossHead, stablemax_cross_entropy
-from .puzzle_emb import SignSGDSparse
-from .optim import make_optimizer, AdamATan2, lr_at, set_lr, EMA
+from .optim import lr_at, set_lr
 from .data import IGNORE_LABEL_ID, PuzzleDatasetMetadata
 
 def synthetic_batch(mcfg: TRMConfig, B: int, seed: int = 0) -> dict:
@@ -49,34 +50,22 @@ def synthetic_batch(mcfg: TRMConfig, B: int, seed: int = 0) -> dict:
     ids = torch.randint(0, mcfg.num_puzzle_identifiers, (B,), generator=g, dtype=torch.int32)
     return dict(inputs=inputs, labels=labels, puzzle_identifiers=ids)
 
-def make_trainer(cfg: TrainConfig, mcfg: TRMConfig, device="cpu"):
-    "A `Trainer` whose model, optimisers, EMA and generator `Trainer.build_model` builds, without a dataset."
-    from types import SimpleNamespace
-    from trm_nb.train import Trainer
-    tr = Trainer.__new__(Trainer)
-    tr.cfg, tr.rank, tr.world, tr.progress, tr.device = cfg, 0, 1, False, torch.device(device)
-    tr.build_model(SimpleNamespace(seq_len=mcfg.seq_len, vocab_size=mcfg.vocab_size, num_puzzle_identifiers=mcfg.num_puzzle_identifiers))
-    assert tr.model.config == mcfg, "make_trainer: the model Trainer builds differs from the benchmark's config"
-    tr.explore_slice, tr.carry, tr.step, tr.total_steps = None, None, 0, cfg.max_steps or 10**6
-    tr._reset_acc()
-    return tr
+def bench_engine(cfg: TrainConfig, mcfg: TRMConfig, device="cpu") -> Engine:
+    "trm_nb's engine for a case: the model (of `mcfg`'s sizes), optimisers, EMA and compiled networks a run builds."
+    engine = Engine(cfg, mcfg, device=device, total_steps=cfg.max_steps or 10**6)
+    assert engine.model.config == mcfg, "bench_engine: the engine's model differs from the benchmark's config"
+    return engine
 
 class BaselineStep:
-    "The training step written the way the official code runs it (see the prose above), on a copy of `tr`'s state."
-    def __init__(self, tr):
-        self.cfg, self.device = tr.cfg, tr.device
-        self.model = copy.deepcopy(tr.model)
+    "The training step written the way the official code runs it (see the prose above), on a copy of `engine`'s state."
+    def __init__(self, engine: Engine):
+        self.cfg, self.device, self.total_steps = engine.cfg, engine.device, engine.total_steps
+        self.model = copy.deepcopy(engine.model)
         set_activation_checkpointing(self.model, False)         # the official code keeps every activation
-        self.head = ACTLossHead(self.model, tr.head.loss_type)
-        self.head.loss_fn = partial(stablemax_cross_entropy, dtype=torch.float64) if tr.head.loss_type.startswith("stablemax") else tr.head.loss_fn
-        self.optimizers = []
-        if getattr(self.model, "puzzle_emb", None) is not None:
-            self.optimizers.append(SignSGDSparse(self.model.puzzle_emb, lr=0.0, weight_decay=self.cfg.puzzle_emb_weight_decay))
-        dense = self.model.dense_parameters()
-        self.optimizers.append(AdamATan2(dense, lr=0.0, betas=(self.cfg.beta1, self.cfg.beta2), weight_decay=self.cfg.weight_decay,
-                                         foreach=self.device.type == "cuda") if self.cfg.optimizer == "adam_atan2" else
-                               torch.optim.AdamW(dense, lr=0.0, betas=(self.cfg.beta1, self.cfg.beta2), weight_decay=self.cfg.weight_decay, foreach=False))
-        self.base_lrs = list(tr.base_lrs)
+        self.loss_head = ACTLossHead(self.model, engine.loss_head.loss_type)
+        if self.loss_head.loss_type.startswith("stablemax"):
+            self.loss_head.loss_fn = partial(stablemax_cross_entropy, dtype=torch.float64)
+        self.optimizers, self.base_lrs = make_optimizers(self.model, self.cfg)
         self.ema_params = [p for p in self.model.parameters() if p.requires_grad] if self.cfg.ema else []
         self.shadow = [p.detach().clone() for p in self.ema_params]
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed * 1000)
@@ -85,13 +74,14 @@ class BaselineStep:
     def __call__(self, batch: dict) -> dict:
         self.model.train()
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        if self.carry is None: self.carry = self.head.initial_carry(batch)
-        self.carry, loss, metrics, _, _ = self.head(self.carry, batch, generator=self.gen)
+        if self.carry is None: self.carry = self.loss_head.initial_carry(batch)
+        self.carry, loss, metrics, _, _ = self.loss_head(self.carry, batch, generator=self.gen)
         (loss / self.cfg.global_batch_size).backward()
         self.step += 1
         for opt, base in zip(self.optimizers, self.base_lrs):
-            set_lr(opt, lr_at(self.step, base, self.cfg.lr_warmup_steps, 10**6 if not self.cfg.max_steps else self.cfg.max_steps, self.cfg.lr_min_ratio))
-            opt.step(); opt.zero_grad(set_to_none=True)
+            set_lr(opt, lr_at(self.step, base, self.cfg.lr_warmup_steps, self.total_steps, self.cfg.lr_min_ratio))
+            opt.step()
+            opt.zero_grad(set_to_none=True)
         with torch.no_grad():
             for s, p in zip(self.shadow, self.ema_params): s.mul_(self.cfg.ema_rate).add_(p.detach(), alpha=1 - self.cfg.ema_rate)
         m = {k: v.item() for k, v in metrics.items()}       # a host sync every step, as the official loop logs
@@ -102,25 +92,28 @@ class BaselineStep:
 TOLERANCE = dict(float32=dict(loss_rtol=1e-4, param_atol=1e-5), bfloat16=dict(loss_rtol=2e-2, param_atol=None),
                  float16=dict(loss_rtol=2e-2, param_atol=None), compiled=dict(loss_rtol=1e-4, param_atol=1e-4))
 
-def _step_loss(tr_or_base, batch):
+def _step_loss(engine_or_base, batch):
     "Run one step and return its loss sum (lm + 0.5 q) from the metrics, on the host."
-    if isinstance(tr_or_base, BaselineStep):
-        m = tr_or_base(batch); return m["lm_loss"] + 0.5 * m["q_halt_loss"] + 0.5 * m.get("q_continue_loss", 0.0)
-    m = tr_or_base.train_step(batch)
+    if isinstance(engine_or_base, BaselineStep):
+        m = engine_or_base(batch)
+        return m["lm_loss"] + 0.5 * m["q_halt_loss"] + 0.5 * m.get("q_continue_loss", 0.0)
+    m = engine_or_base.train_step(batch)
     return float(m["lm_loss"] + 0.5 * m["q_halt_loss"] + 0.5 * m.get("q_continue_loss", torch.zeros(())))
 
-def check_equal(tr, base: BaselineStep, batches: list, dtype: str | None = None) -> dict:
+def check_equal(engine: Engine, base: BaselineStep, batches: list, dtype: str | None = None) -> dict:
     "Run `batches` through both (from equal states); return the largest differences and whether they are in tolerance."
-    dtype = dtype or str(tr.model.config.forward_dtype)
-    tol = TOLERANCE["compiled" if dtype == "float32" and tr.cfg.compile else dtype]
-    lt = [_step_loss(tr, b) for b in batches]; lb = [_step_loss(base, b) for b in batches]
+    dtype = dtype or str(engine.model.config.forward_dtype)
+    tol = TOLERANCE["compiled" if dtype == "float32" and engine.cfg.compile else dtype]
+    lt = [_step_loss(engine, b) for b in batches]
+    lb = [_step_loss(base, b) for b in batches]
     loss_rel = max(abs(a - b) / max(abs(b), 1e-12) for a, b in zip(lt, lb))
     res = dict(loss_rel_diff=loss_rel, loss_rtol=tol["loss_rtol"], steps=len(batches))
     ok = loss_rel <= tol["loss_rtol"]
     if tol["param_atol"] is not None:
         pd = max((a.detach().float() - b.detach().float()).abs().max().item()
-                 for a, b in zip(tr.model.parameters(), base.model.parameters()))
-        ed = max(((s - b).abs().max().item() for s, b in zip(tr.ema.shadow.values(), base.shadow)), default=0.0) if tr.ema else 0.0
+                 for a, b in zip(engine.model.parameters(), base.model.parameters()))
+        ema = engine.ema.shadow.values() if engine.ema else []
+        ed = max(((s - b).abs().max().item() for s, b in zip(ema, base.shadow)), default=0.0)
         res.update(param_max_abs_diff=pd, ema_max_abs_diff=ed, param_atol=tol["param_atol"])
         ok = ok and pd <= tol["param_atol"] and ed <= tol["param_atol"]
     res["ok"] = bool(ok)
@@ -189,7 +182,7 @@ SMALL = dict(d=32, num_heads=2, T=2, n=1, N_sup=2, expansion=2.0, global_batch_s
 
 def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> SimpleNamespace:
-    "trm_nb's trainer and the baseline for one case, from equal states, checked to agree; `fast`: fields only trm_nb gets."
+    "trm_nb's engine (`tr`) and the baseline (`base`) of a case, from equal states, checked to agree; `fast`: trm_nb's only."
     fixed = get_variant(variant or get_task(task).default_variant).cfg      # fields the variant fixes stay as they are
     ov = {k: v for k, v in (SMALL if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
@@ -199,29 +192,29 @@ def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch
     fcfg = cfg.replace(**(fast or {}))
     mcfg, fmcfg = model_config(cfg, device), model_config(fcfg, device)
     B = cfg.global_batch_size
-    tr = make_trainer(fcfg, fmcfg, device)
+    engine = bench_engine(fcfg, fmcfg, device)
     # the baseline: same initial weights, in the baseline dtype
-    tr0 = make_trainer(cfg, mcfg, device) if fmcfg != mcfg or fcfg.loss_type != cfg.loss_type else tr
-    base = BaselineStep(tr0)
+    same = fmcfg == mcfg and fcfg.loss_type == cfg.loss_type
+    base = BaselineStep(engine if same else bench_engine(cfg, mcfg, device))
     batches = [synthetic_batch(mcfg, B, seed=i) for i in range(3)]
-    eq = check_equal(tr, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
-    if not eq["ok"]: raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
-    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=tr, base=base, batch=batches[0], equal=eq)
+    eq = check_equal(engine, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
+    if not eq["ok"]:
+        raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
+    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=engine, base=base, batch=batches[0], equal=eq)
 
 def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> list:
     "Rows (training and evaluation) of baseline vs trm_nb for one case; `fast`: TrainConfig fields only the trm_nb path gets."
     c = build_pair(task, preset, variant, batch, device, overrides, small, fast)
-    cfg, mcfg, fmcfg, tr, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.tr, c.base, c.batch, c.equal
+    cfg, mcfg, fmcfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.tr, c.base, c.batch, c.equal
     B = cfg.global_batch_size
-    t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: tr.train_step(b0)}, steps, repeats, warmup, device)
-    from trm_nb.evaluate import predict
+    t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: engine.train_step(b0)}, steps, repeats, warmup, device)
     n_eval = eval_examples or 2 * B
     meta, data = synthetic_split(mcfg, n_eval)
     eval_reps = max(1, repeats // 2)
-    te = time_pair({"baseline": lambda: baseline_eval(base.head, meta, data, B, device),
-                    "trm_nb": lambda: predict(tr.head, meta, data, B, device)}, 1, eval_reps, 1, device)
+    te = time_pair({"baseline": lambda: baseline_eval(base.loss_head, meta, data, B, device),
+                    "trm_nb": lambda: predict(engine.loss_head, meta, data, B, device)}, 1, eval_reps, 1, device)
     peak = peak_of(torch.cuda.get_device_name(0)) if torch.device(device).type == "cuda" else None
     rows = []
     for phase, tt, cost, n_samples, per in (("train", t, step_cost(fmcfg, B, cfg.variant, True), B, "step"),

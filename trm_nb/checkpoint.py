@@ -17,7 +17,8 @@ __all__ = ['write_checkpoint', 'checkpoints', 'latest_checkpoint', 'CheckpointEr
 # %% ../nbs/27_checkpoint.ipynb #7f3affdc
 def _published(ckpt_dir) -> list:
     "Names of the published checkpoint folders, newest first (from `latest.json`; a scan if it is missing or damaged)."
-    ckpt_dir = Path(ckpt_dir); p = ckpt_dir / "latest.json"
+    ckpt_dir = Path(ckpt_dir)
+    p = ckpt_dir / "latest.json"
     if p.exists():
         try:
             d = json.loads(p.read_text())
@@ -29,18 +30,21 @@ def _published(ckpt_dir) -> list:
 
 def write_checkpoint(ckpt_dir, step: int, shared: dict | None, local: dict, rank: int = 0, barrier=lambda: None,
                      keep: int = 2) -> Path:
-    "Write `checkpoints/step_<step>/` (rank 0: `main.pt` = `shared`; every rank: `rank<r>.pt` = `local`), publish it, keep `keep`."
-    ckpt_dir = Path(ckpt_dir); d = ckpt_dir / f"step_{step}"
+    "Write `step_<step>/` (rank 0: `main.pt` = `shared`; each rank `rank<r>.pt` = `local`), publish it, keep `keep`."
+    ckpt_dir = Path(ckpt_dir)
+    d = ckpt_dir / f"step_{step}"
     try:
         atomic_save(local, d / f"rank{rank}.pt")
         if rank == 0: atomic_save(shared, d / "main.pt")
     except BaseException:
         if d.name not in _published(ckpt_dir):            # never leave half a checkpoint behind
-            shutil.rmtree(d, ignore_errors=True) if rank == 0 else (d / f"rank{rank}.pt").unlink(missing_ok=True)
+            if rank == 0: shutil.rmtree(d, ignore_errors=True)
+            else: (d / f"rank{rank}.pt").unlink(missing_ok=True)
         raise
     barrier()                                              # every part is on disk
     if rank == 0:
-        kept = [d.name] + [n for n in _published(ckpt_dir) if n != d.name and (ckpt_dir / n).is_dir()][:max(keep, 1) - 1]
+        older = [n for n in _published(ckpt_dir) if n != d.name and (ckpt_dir / n).is_dir()]
+        kept = [d.name] + older[:max(keep, 1) - 1]
         atomic_write_text(ckpt_dir / "latest.json", json.dumps(dict(step=step, path=d.name, kept=kept)))
         for old in ckpt_dir.glob("step_*"):
             if old.name not in kept: shutil.rmtree(old, ignore_errors=True)
@@ -76,5 +80,7 @@ def read_checkpoint(d, rank: int = 0) -> tuple:
 
 def carry_to(carry, device):
     "Move every tensor of a carry (a dataclass of tensors and dicts of tensors) to `device`."
-    move = lambda v: v.to(device) if isinstance(v, torch.Tensor) else ({k: t.to(device) for k, t in v.items()} if isinstance(v, dict) else v)
+    def move(v):
+        if isinstance(v, torch.Tensor): return v.to(device)
+        return {k: t.to(device) for k, t in v.items()} if isinstance(v, dict) else v
     return type(carry)(**{f.name: move(getattr(carry, f.name)) for f in dataclasses.fields(carry)})

@@ -32,18 +32,24 @@ def _parse_value(v: str):
 def _parser():
     p = argparse.ArgumentParser(prog="python -m trm_nb.train", description="Train and evaluate TRM on one task.")
     p.add_argument("--config", help="a resolved config (config.json of a run); other flags override it")
-    p.add_argument("--task"); p.add_argument("--preset"); p.add_argument("--variant")
-    p.add_argument("--seed", type=int); p.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
+    p.add_argument("--task")
+    p.add_argument("--preset")
+    p.add_argument("--variant")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--resume", action="store_true", help="continue the run from its newest checkpoint")
     p.add_argument("--overwrite", action="store_true", help="a fresh run may replace the run already in its folder")
-    p.add_argument("--fresh-if-missing", action="store_true", help="with --resume: start the run if it has no checkpoint yet")
+    p.add_argument("--fresh-if-missing", action="store_true",
+                   help="with --resume: start the run if it has no checkpoint yet")
     p.add_argument("--out-dir")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override any TrainConfig field (JSON values)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any TrainConfig field (JSON values)")
     p.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
     return p
 
 def config_from_args(argv=None) -> TrainConfig:
     "Parse the command line of `python -m trm_nb.train` into a resolved TrainConfig."
-    p = _parser(); a = p.parse_args(argv)
+    p = _parser()
+    a = p.parse_args(argv)
     bad = [kv for kv in a.set if "=" not in kv]
     if bad: p.error(f"--set takes KEY=VALUE, got {bad}")
     over = {k: _parse_value(v) for k, v in (kv.split("=", 1) for kv in a.set)}
@@ -56,7 +62,9 @@ def config_from_args(argv=None) -> TrainConfig:
         try: base = json.loads(Path(a.config).read_text())
         except OSError as e: raise ConfigError(f"--config {a.config}: cannot be read ({e.strerror or e})") from None
         except json.JSONDecodeError as e: raise ConfigError(f"--config {a.config}: not valid JSON ({e})") from None
-        if not isinstance(base, dict): raise ConfigError(f"--config {a.config}: expected a JSON object of config fields, got {type(base).__name__}")
+        if not isinstance(base, dict):
+            got = type(base).__name__
+            raise ConfigError(f"--config {a.config}: expected a JSON object of config fields, got {got}")
         for k in ("task", "preset", "variant"):
             if getattr(a, k): base[k] = getattr(a, k)
         return check_overrides_and_replace(TrainConfig(), {**base, **over})
@@ -65,7 +73,7 @@ def config_from_args(argv=None) -> TrainConfig:
 USER_ERRORS = (RunError, ValueError, OSError, FloatingPointError)   # what a user can fix; anything else is a bug
 
 def main(argv=None):
-    "Entry point of `python -m trm_nb.train` and `torchrun ... -m trm_nb.train`: one line and exit 2 (1 once training began) on a user error."
+    "One run from the command line `argv`: a user error is one line on stderr and exit 2 (1 once training began)."
     argv = sys.argv[1:] if argv is None else list(argv)
     show_tb = "--traceback" in argv
     started = False
@@ -82,6 +90,10 @@ def main(argv=None):
         if show_tb: raise
         code = 2 if not started or getattr(e, "exit_code", 1) == 2 else 1
         msg = " ".join(str(e).split()) or type(e).__name__
-        print(f"trm_nb.train: error: {msg}" + ("" if isinstance(e, RunError) else f" ({type(e).__name__}; --traceback shows where)"),
-              file=sys.stderr)
+        hint = "" if isinstance(e, RunError) else f" ({type(e).__name__}; --traceback shows where)"
+        print(f"trm_nb.train: error: {msg}{hint}", file=sys.stderr)
         raise SystemExit(code)
+
+# %% ../nbs/29_cli.ipynb #023ec5c0
+#| eval: false
+if __name__ == "__main__": main()

@@ -16,7 +16,7 @@ __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSI
            'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
            'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
            'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid', 'terminal_stream', 'interactive_frontend',
-           'TerminalBar', 'progress_bar']
+           'TerminalBar', 'progress_bar', 'format_duration']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -467,3 +467,10 @@ def progress_bar(iterable=None, **kw):
         return _tqdm(iterable, **kw)          # on stderr: JupyterLab redraws its carriage returns in place
     from tqdm.notebook import tqdm as widget_bar
     return widget_bar(iterable, **kw)
+
+# %% ../nbs/10_data.ipynb #90d7edc4
+def format_duration(s: float) -> str:
+    "Seconds in the largest unit that fits (s, min, h, days)."
+    for unit, k in (("days", 86400), ("h", 3600), ("min", 60)):
+        if s >= k: return f"{s / k:.1f} {unit}"
+    return f"{s:.0f} s"

@@ -4,84 +4,40 @@
 
 # %% ../nbs/28_train.ipynb #ee787c95
 from __future__ import annotations
-import contextlib, copy, dataclasses, functools, json, os, shutil, time, warnings
+import json, os, runpy, shutil, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
 from .config import TrainConfig, RunError, ConfigError
-from .presets import trm_config, resolve_dtype, fast_dtype
+from .presets import resolve_dtype, fast_dtype
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
-from .losses import ACTLossHead
-from .model import set_activation_checkpointing
-from .puzzle_emb import SignSGDSparse
-from .optim import make_optimizer, lr_at, set_lr, EMA
+from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset, progress_bar
+from .data import format_duration      # importable from here too: the training notebook prints durations
 from .evaluate import predict, score
-from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval, lock_run, run_contents
-from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, load_file, carry_to, CheckpointError
+from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval
+from .runs import lock_run, run_contents
+from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, CheckpointError
+from .engine import Engine, distributed
+from .scoring import arc_unscorable, unscored_arc, save_predictions
 
 # %% auto #0
-__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'make_model', 'can_compile', 'deterministic_kernels', 'compile_nets',
-           'using_compiled', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'arc_unscorable',
-           'unscored_arc', 'find_checkpoint', 'load_trm_checkpoint', 'evaluate_checkpoint', 'estimate_step_seconds',
-           'format_duration']
-
-# %% ../nbs/28_train.ipynb #40af99b5
-def make_model(cfg: TrainConfig, meta, world_size: int = 1, device="cpu") -> ACTLossHead:
-    "Build the variant named by `cfg.variant`, seeded, on `device`, wrapped in the ACT loss head."
-    from trm_nb.variants import build_variant
-    torch.manual_seed(cfg.seed)
-    mcfg = trm_config(cfg, meta.seq_len, meta.vocab_size, meta.num_puzzle_identifiers, world_size, device)
-    return ACTLossHead(build_variant(cfg.variant, mcfg, defaults=False).to(device), cfg.loss_type)   # cfg already has the variant's defaults
-
-# %% ../nbs/28_train.ipynb #f886c1c7
-def can_compile(device) -> bool:
-    "Can `torch.compile` run here? On a CPU inductor needs a C++ compiler; without one the run stays eager, with a warning."
-    import shutil, warnings
-    if torch.device(device).type != "cpu": return True
-    cxx = os.environ.get("CXX", "g++")
-    if shutil.which(cxx) or shutil.which("c++"): return True
-    warnings.warn(f"compile=True but no C++ compiler ({cxx!r} or 'c++') is on PATH, which torch.compile needs on a CPU: "
-                  f"training eagerly (same results, about 1.3x slower); install g++ to compile")
-    return False
-
-# %% ../nbs/28_train.ipynb #8bef2d19
-def deterministic_kernels(cfg: TrainConfig, device) -> bool:
-    "Apply `cfg.deterministic` to torch (None: on when compiling on a CPU, else left as it is); return whether it is on."
-    cpu = torch.device(device).type == "cpu"
-    want = cfg.deterministic if cfg.deterministic is not None else (True if cfg.compile and cpu else None)
-    if want is not None:
-        if want and not cpu: os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(want, warn_only=not cpu)
-    return torch.are_deterministic_algorithms_enabled()
-
-# %% ../nbs/28_train.ipynb #4f50d972
-def compile_nets(model: torch.nn.Module, compiler=torch.compile) -> list:
-    "`(net, compiler(net's call))` for every 2-layer `Net` of `model` (TRM has one, HRM two): what compile_scope='net' compiles."
-    from trm_nb.model import Net
-    return [(m, compiler(m._call_impl)) for m in model.modules() if isinstance(m, Net)]
-
-@contextlib.contextmanager
-def using_compiled(nets: list):
-    "Inside the block each net of `nets` runs through its compiled call (the slot `nn.Module.compile` fills); eager again after."
-    for net, fn in nets: net._compiled_call_impl = fn
-    try: yield
-    finally:
-        for net, _ in nets: net._compiled_call_impl = None
+__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'estimate_step_seconds']
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
-    "One training run: data, model, optimisers, EMA, sampler, carry, logs and checkpoints."
+    "One training run: data, engine (model, optimisers, EMA, carry), sampler, logs and checkpoints."
     def __init__(self, cfg: TrainConfig, rank: int = 0, world_size: int = 1, device=None, progress: bool = True):
         self.cfg, self.rank, self.world, self.progress = cfg, rank, world_size, progress and rank == 0
-        self.device = torch.device(device or (f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"))
+        cuda = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+        self.device = torch.device(device or cuda)
         self.task = get_task(cfg.task)
-        self.run_dir = run_dir_of(cfg); self.run_name = self.run_dir.name
+        self.run_dir = run_dir_of(cfg)
+        self.run_name = self.run_dir.name
         self.ckpt_dir = self.run_dir / "checkpoints"
-        self._lock = lock_run(self.run_dir, owner=self) if rank == 0 else None     # one run per folder (released at exit)
-        if rank == 0: self.check_run_dir()                                         # before building data or writing anything
+        self._lock = lock_run(self.run_dir, owner=self) if rank == 0 else None     # one run per folder (until exit)
+        if rank == 0: self.check_run_dir()                                         # before building or writing anything
         if rank == 0: self.task.prepare(cfg, progress=self.progress)
         self._barrier()
         self.data_root = self.task.dataset_path(cfg)
@@ -90,59 +46,41 @@ class Trainer:
         ids = self.data_root / "identifiers.json"
         self.identifiers = json.loads(ids.read_text()) if ids.exists() else None
 
-        self.build_model(self.meta)
         # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
         self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
-        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank, world_size=world_size,
-                                     epochs_per_iter=self.schedule["epochs_per_iter"])
-        self.explore_slice = (rank * self.sampler.local_bs, cfg.global_batch_size) if world_size > 1 else None
-        self.carry, self.step, self.wall_before = None, 0, 0.0
+        total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
+        self.engine = Engine(cfg, self.meta, world_size, rank, self.device, total_steps)
+        self.model = self.engine.model
+        self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank,
+                                     world_size=world_size, epochs_per_iter=self.schedule["epochs_per_iter"])
+        self.wall_before = 0.0
         self.steps_per_epoch = self.meta.total_groups * self.meta.mean_puzzle_examples / cfg.global_batch_size
-        self.total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
-        self.eval_every = cfg.eval_every or None     # extra evaluations (learning curves) beside those at iteration ends
+        self.eval_every = cfg.eval_every or None     # extra evaluations (learning curves) beside iteration ends
         self.train_probe = example_subset(self.train_data, cfg.train_probe) if cfg.train_probe else None
-        self._reset_acc()
+        self._reset_metric_sums()
         self.log = MetricsLog(self.run_dir / "metrics.csv", read=cfg.resume) if rank == 0 else None
         self.last_eval, self.resumes, self._stage = {}, [], "training"
-        self.timing = dict(first_step_s=None, evaluation_s=0.0, checkpoint_s=0.0)   # where this process's wall time went
+        self.timing = dict(first_step_s=None, evaluation_s=0.0, checkpoint_s=0.0)   # where this process's time went
         self._t0 = time.time()
 
-    def build_model(self, meta):
-        "The model for `meta`'s sizes, its two optimisers, the EMA and the exploration generator (all a step needs)."
-        cfg = self.cfg
-        deterministic_kernels(cfg, self.device)          # before compiling: compiled CPU runs reproducible bit for bit
-        self.head = make_model(cfg, meta, self.world, self.device)
-        self.model = self.head.model
-        set_activation_checkpointing(self.model, cfg.activation_checkpointing)   # recompute the networks in the backward pass
-        self.step_fn, self.compiled_nets, self.cuda_graphs = self.head, [], False
-        if cfg.compile and can_compile(self.device):     # compile_scope: the 2-layer networks (default) or the whole step
-            compiler = functools.partial(torch.compile, mode=cfg.compile_mode)
-            if cfg.compile_scope == "step": self.step_fn = compiler(self.head)
-            else: self.compiled_nets = compile_nets(self.model, compiler)
-            self.cuda_graphs = cfg.compile_mode == "reduce-overhead" and self.device.type == "cuda"
-        self.optimizers, self.base_lrs = [], []
-        if getattr(self.model, "puzzle_emb", None) is not None:
-            self.optimizers.append(SignSGDSparse(self.model.puzzle_emb, lr=0.0, weight_decay=cfg.puzzle_emb_weight_decay))
-            self.base_lrs.append(cfg.puzzle_emb_lr)
-        self.optimizers.append(make_optimizer(self.model.dense_parameters(), cfg.optimizer, lr=0.0,
-                                              betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay))
-        self.base_lrs.append(cfg.lr)
-        self.ema = EMA(self.model, cfg.ema_rate) if cfg.ema else None
-        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed * 1000)
-
+    @property
+    def step(self) -> int: return self.engine.step
+    @property
+    def total_steps(self) -> int: return self.engine.total_steps
     def wall(self) -> float: return time.time() - self._t0
-    def _dist(self): return self.world > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+    def _dist(self) -> bool: return distributed(self.world)
     def _barrier(self):
         if self._dist(): torch.distributed.barrier()
-    def _reset_acc(self):
-        self.acc, self.acc_steps = {}, 0
-        self.bad = torch.zeros((), dtype=torch.bool, device=self.device)
+    def _reset_metric_sums(self):
+        self.metric_sums, self.metric_steps = {}, 0        # metric -> its sum on the device, and the steps summed
+        self.engine.reset_nonfinite()
 
 # %% ../nbs/28_train.ipynb #aa7c4a46
 IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
-                   "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks", "gen_max_blanks",
-                   "arc_max_tasks", "arc_canvas", "d", "expansion", "num_heads", "layers", "T", "n", "N_sup", "halt_exploration_prob",
-                   "pos_encodings", "mlp_t", "puzzle_emb_len", "puzzle_emb_ndim", "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
+                   "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks",
+                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", "d", "expansion", "num_heads", "layers", "T", "n",
+                   "N_sup", "halt_exploration_prob", "pos_encodings", "mlp_t", "puzzle_emb_len", "puzzle_emb_ndim",
+                   "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
 NOT_RECORDED = ("resume", "resume_missing", "overwrite")
 
 class ResumeError(RunError, ValueError):
@@ -153,23 +91,26 @@ def config_diff(old: dict, new: dict) -> tuple:
     "`(identity fields that differ, other fields that changed)` between two config dicts, as `{field: [old, new]}`."
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     diff = {k: [old[k], new[k]] for k in new if k in old and norm(old[k]) != norm(new[k]) and k not in NOT_RECORDED}
-    return {k: v for k, v in diff.items() if k in IDENTITY_FIELDS}, {k: v for k, v in diff.items() if k not in IDENTITY_FIELDS}
+    identity = {k: v for k, v in diff.items() if k in IDENTITY_FIELDS}
+    return identity, {k: v for k, v in diff.items() if k not in identity}
 
 def _refuse_resume(where, diffs: dict):
-    raise ResumeError(f"refusing to resume {where}: " + "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diffs.items())
-                      + " (these fields must match the checkpoint; start another run_name to change them)")
+    what = "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diffs.items())
+    raise ResumeError(f"refusing to resume {where}: {what} (these fields must match the checkpoint; "
+                      f"start another run_name to change them)")
 
 @patch
 def check_run_dir(self: Trainer):
     "Refuse a used folder for a fresh run, a missing checkpoint or another run's identity for a resume; writes nothing."
     cfg = self.cfg
     if self.device.type == "cpu" and cfg.forward_dtype == "float16":
-        raise ConfigError("invalid config: forward_dtype='float16' (float16 needs a GPU; on a CPU use float32 or bfloat16)")
+        raise ConfigError("invalid config: forward_dtype='float16' (float16 needs a GPU; on a CPU use float32 or "
+                          "bfloat16)")
     if cfg.resume:
         if not checkpoints(self.ckpt_dir):
             if cfg.resume_missing == "error":
-                raise ResumeError(f"resume=True but {self.ckpt_dir} holds no checkpoint; start the run without --resume, "
-                                  f"or set resume_missing='fresh' to start it when there is none")
+                raise ResumeError(f"resume=True but {self.ckpt_dir} holds no checkpoint; start the run without "
+                                  f"--resume, or set resume_missing='fresh' to start it when there is none")
             return
         try: was = json.loads((self.run_dir / "run.json").read_text())["model"]["dtype"]
         except (OSError, ValueError, KeyError, TypeError): was = None
@@ -180,31 +121,17 @@ def check_run_dir(self: Trainer):
         diffs, _ = config_diff(old, asdict(cfg))
         if diffs: _refuse_resume(self.run_dir, diffs)
     elif (used := run_contents(self.run_dir)) and not cfg.overwrite:
-        raise RunError(f"{self.run_dir} already holds a run ({', '.join(used)}); continue it with --resume, replace it with "
-                       f"--overwrite (overwrite=true; nothing is deleted before the new run's data is built), or pick another run_name")
+        raise RunError(f"{self.run_dir} already holds a run ({', '.join(used)}); continue it with --resume, replace it "
+                       f"with --overwrite (overwrite=true; nothing is deleted before the new run's data is built), "
+                       f"or pick another run_name")
 
 # %% ../nbs/28_train.ipynb #736ad372
 @patch
 def train_step(self: Trainer, batch: dict) -> dict:
-    "One supervision step on `batch`: forward, backward, all-reduce, optimiser steps, EMA."
-    self.model.train()
-    batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-    if self.carry is None: self.carry = self.head.initial_carry(batch)
-    if self.cuda_graphs: torch.compiler.cudagraph_mark_step_begin()      # a new step: the graphs may reuse the last step's output memory
-    kw = dict(generator=self.gen) if self.explore_slice is None else dict(generator=self.gen, explore_slice=self.explore_slice)
-    with using_compiled(self.compiled_nets): self.carry, loss, metrics, _, _ = self.step_fn(self.carry, batch, **kw)
-    (loss / self.cfg.global_batch_size).backward()
-    if self._dist():
-        for p in self.model.dense_parameters():
-            if p.grad is not None: torch.distributed.all_reduce(p.grad)
-    self.step += 1
-    for opt, base in zip(self.optimizers, self.base_lrs):
-        set_lr(opt, lr_at(self.step, base, self.cfg.lr_warmup_steps, self.total_steps, self.cfg.lr_min_ratio))
-        opt.step(); opt.zero_grad(set_to_none=True)
-    if self.ema is not None: self.ema.update(self.model)
-    self.bad |= ~torch.isfinite(loss.detach())
-    for k, v in metrics.items(): self.acc[k] = self.acc.get(k, 0) + v.detach().to(torch.float64)
-    self.acc_steps += 1
+    "The engine's supervision step on `batch`; its metrics are summed on the device until the next flush."
+    metrics = self.engine.train_step(batch)
+    for k, v in metrics.items(): self.metric_sums[k] = self.metric_sums.get(k, 0) + v.detach().to(torch.float64)
+    self.metric_steps += 1
     return metrics
 
 # %% ../nbs/28_train.ipynb #8be822e2
@@ -215,103 +142,100 @@ class NonFiniteError(RunError, FloatingPointError):
 def non_finite(self: Trainer, what: str) -> NonFiniteError:
     "The error of a run that went non-finite, naming its newest (always finite) checkpoint."
     last = latest_checkpoint(self.ckpt_dir) if self.rank == 0 else None
-    return NonFiniteError(f"{what} at or before step {self.step} of run {self.run_dir}; stopped without saving it; the last finite "
-                          f"checkpoint is {last or 'none (no checkpoint yet)'}" + ("; resume from it with a lower lr" if last else ""))
+    hint = "; resume from it with a lower lr" if last else ""
+    return NonFiniteError(f"{what} at or before step {self.step} of run {self.run_dir}; stopped without saving it; "
+                          f"the last finite checkpoint is {last or 'none (no checkpoint yet)'}{hint}")
+
+@patch
+def _any_rank(self: Trainer, flag: torch.Tensor) -> torch.Tensor:
+    "A flag on the device, true where it is true on any rank (no host sync)."
+    if not self._dist(): return flag
+    count = flag.to(torch.int32)
+    torch.distributed.all_reduce(count)
+    return count > 0
 
 @patch
 def flush_metrics(self: Trainer) -> dict:
-    "Reduce the metrics accumulated since the last flush; stop on a non-finite loss."
-    bad = self.bad.clone()
-    keys = sorted(self.acc)
-    vals = torch.stack([self.acc[k] for k in keys]) if keys else torch.zeros(0, dtype=torch.float64, device=self.device)
-    if self._dist():
-        torch.distributed.all_reduce(vals); b = bad.to(torch.int32); torch.distributed.all_reduce(b); bad = b > 0
-    if bool(bad): raise self.non_finite("non-finite loss")
-    red = dict(zip(keys, vals.cpu().tolist())); n = max(red.get("count", 0), 1); steps = max(self.acc_steps, 1)
+    "Reduce the metrics summed since the last flush; stop on a non-finite loss."
+    bad = self.engine.loss_nonfinite.clone()
+    keys = sorted(self.metric_sums)
+    vals = torch.stack([self.metric_sums[k] for k in keys]) if keys else torch.zeros(0, dtype=torch.float64,
+                                                                                      device=self.device)
+    if self._dist(): torch.distributed.all_reduce(vals)
+    if bool(self._any_rank(bad)): raise self.non_finite("non-finite loss")
+    sums = dict(zip(keys, vals.cpu().tolist()))
+    n = max(sums.get("count", 0), 1)
+    steps = max(self.metric_steps, 1)
     # measured on the batch in flight, whose labels the optimiser has trained on in its earlier supervision steps
     out = {f"inflight_{k}": v / (self.cfg.global_batch_size * steps if k.endswith("loss") else n)
-           for k, v in red.items() if k != "count"}
-    out["train_lr"] = lr_at(self.step, self.cfg.lr, self.cfg.lr_warmup_steps, self.total_steps, self.cfg.lr_min_ratio)
+           for k, v in sums.items() if k != "count"}
+    out["train_lr"] = self.engine.learning_rate()
     out["epoch"] = round(self.step / self.steps_per_epoch, 4)
-    self._reset_acc()
+    self._reset_metric_sums()
     return out
 
 # %% ../nbs/28_train.ipynb #abbf7f70
 @patch
 def check_finite(self: Trainer):
-    "Stop unless the loss since the last flush and every weight (and EMA value) are finite on every rank: one host sync."
-    ts = [t for t in self.model.state_dict().values() if t.is_floating_point()]
-    if self.ema is not None: ts += list(self.ema.shadow.values())
-    bad = self.bad | ~torch.stack([torch.isfinite(t).all() for t in ts]).all()
-    if self._dist(): b = bad.to(torch.int32); torch.distributed.all_reduce(b); bad = b > 0
-    if bool(bad): raise self.non_finite("non-finite loss or weights")
+    "Stop unless the loss since the last flush and every weight and EMA value are finite on every rank: one host sync."
+    if bool(self._any_rank(self.engine.nonfinite())): raise self.non_finite("non-finite loss or weights")
 
 # %% ../nbs/28_train.ipynb #b36d5a25
 @patch
 def save_checkpoint(self: Trainer):
-    "Write the full state of the run at this step (every rank its part; rank 0 publishes it and keeps `keep_checkpoints`)."
-    local = dict(carry=self.carry, generator=self.gen.get_state(), rng=rng_state(), acc=self.acc, acc_steps=self.acc_steps)
-    shared = None if self.rank else dict(
-        step=self.step, config=asdict(self.cfg), model=self.model.state_dict(), ema=None if self.ema is None else self.ema.state_dict(),
-        optimizers=[o.state_dict() for o in self.optimizers], sampler=self.sampler.state_dict(), identifiers=self.identifiers,
-        world_size=self.world, wall_time=self.wall_before + self.wall(),
-        data_root=str(self.data_root.resolve()), data_root_rel=os.path.relpath(self.data_root.resolve(), self.run_dir.resolve()))
-    return write_checkpoint(self.ckpt_dir, self.step, shared, local, self.rank, self._barrier, keep=self.cfg.keep_checkpoints)
+    "Write the run's full state at this step (every rank its part; rank 0 publishes it, keeps `keep_checkpoints`)."
+    local = self.engine.rank_state_dict() | dict(rng=rng_state(), acc=self.metric_sums, acc_steps=self.metric_steps)
+    data_root = self.data_root.resolve()
+    shared = None if self.rank else self.engine.state_dict() | dict(
+        config=asdict(self.cfg), sampler=self.sampler.state_dict(), identifiers=self.identifiers, world_size=self.world,
+        wall_time=self.wall_before + self.wall(), data_root=str(data_root),
+        data_root_rel=os.path.relpath(data_root, self.run_dir.resolve()))
+    keep = self.cfg.keep_checkpoints
+    return write_checkpoint(self.ckpt_dir, self.step, shared, local, self.rank, self._barrier, keep=keep)
 
 @patch
-def _all(self: Trainer, flag: bool, op: str = "min") -> bool:
-    "`flag` reduced over ranks (min: all true; max: any true)."
+def _on_ranks(self: Trainer, flag: bool, every: bool = True) -> bool:
+    "`flag` over the ranks: true on every rank (`every`), or on any rank."
     if not self._dist(): return bool(flag)
     t = torch.tensor(int(flag), device=self.device)
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN if op == "min" else torch.distributed.ReduceOp.MAX)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN if every else torch.distributed.ReduceOp.MAX)
     return bool(t)
 
 @patch
 def load_checkpoint(self: Trainer, path=None) -> bool:
-    "Restore the full state from `path` (default: the newest readable checkpoint, else an older one with a warning); False if none."
+    "Restore the full state from `path` (default: the newest readable checkpoint, else an older one); False if none."
     cands = [Path(path)] if path else checkpoints(self.ckpt_dir)
     if not cands: return False
     for i, d in enumerate(cands):
-        try: main, mine = read_checkpoint(d, self.rank); err = None
+        err = None
+        try: main, mine = read_checkpoint(d, self.rank)
         except CheckpointError as e: err = e
-        if self._all(err is None): break
-        if i + 1 == len(cands): raise CheckpointError(f"no readable checkpoint left in {d.parent}: {err or 'another process could not read its part'}")
+        if self._on_ranks(err is None): break
+        if i + 1 == len(cands):
+            why = err or "another process could not read its part"
+            raise CheckpointError(f"no readable checkpoint left in {d.parent}: {why}")
         warnings.warn(f"{err or d}; falling back to the previous checkpoint {cands[i + 1]}")
     diffs, changed = config_diff(main["config"], asdict(self.cfg))
     if diffs: _refuse_resume(d, diffs)
     if main["world_size"] != self.world:
-        raise ResumeError(f"{d}: written by {main['world_size']} process(es), resumed with {self.world}; resume with the same number")
-    self.model.load_state_dict(main["model"])
-    if self.ema is not None and main["ema"] is not None: self.ema.load_state_dict(main["ema"])
-    for o, s in zip(self.optimizers, main["optimizers"]): o.load_state_dict(s)
-    self.sampler.load_state_dict(main["sampler"]); self.step = main["step"]; self.wall_before = main["wall_time"]
-    self.carry = None if mine["carry"] is None else carry_to(mine["carry"], self.device)
-    self.gen.set_state(mine["generator"])
+        raise ResumeError(f"{d}: written by {main['world_size']} process(es), resumed with {self.world}; "
+                          f"resume with the same number")
+    self.engine.load_state_dict(main)
+    self.sampler.load_state_dict(main["sampler"])
+    self.wall_before = main["wall_time"]
+    self.engine.load_rank_state_dict(mine)
     set_rng_state(mine["rng"])
-    self.acc, self.acc_steps = {k: v.to(self.device) for k, v in mine["acc"].items()}, mine["acc_steps"]
+    self.metric_sums = {k: v.to(self.device) for k, v in mine["acc"].items()}
+    self.metric_steps = mine["acc_steps"]
     self.resumes.append(dict(step=self.step, checkpoint=d.name, changed=changed))
     return True
 
 # %% ../nbs/28_train.ipynb #d1bd9428
-def arc_unscorable(data_root) -> bool:
-    "True for an ARC dataset built without solutions: its test outputs are all the builder's `[[0]]` placeholders."
-    p = Path(data_root) / "test_puzzles.json"
-    if not p.is_file(): return False
-    outs = [t.get("output") for task in json.loads(p.read_text()).values() for t in task.get("test", [])]
-    return bool(outs) and all(o == [[0]] for o in outs)
-
-def unscored_arc(pred, data_root, submission_path, **kw) -> dict:
-    "Write the ARC submission of `pred` and return a result that says it was not scored (there is nothing to score against)."
-    from trm_nb.arc_eval import arc_votes, write_submission
-    write_submission(arc_votes(pred, data_root, **kw), submission_path)
-    return {"arc": dict(scored=False, submission=str(submission_path),
-                        reason=f"{Path(data_root) / 'test_puzzles.json'} has no solutions (built without a solutions file): not scored")}
-
 @patch
 def predict_split(self: Trainer, meta, data: dict) -> dict:
     "Predictions of the current weights on `data`, every rank's share gathered on each rank."
     cfg = self.cfg
-    pred = predict(self.head, meta, data, cfg.eval_batch_size or cfg.global_batch_size, self.device,
+    pred = predict(self.engine.loss_head, meta, data, cfg.eval_batch_size or cfg.global_batch_size, self.device,
                    N_sup=cfg.eval_N_sup, test_time_halting=cfg.test_time_halting, rank=self.rank, world_size=self.world,
                    progress=self.progress)
     if not self._dist(): return pred
@@ -321,19 +245,19 @@ def predict_split(self: Trainer, meta, data: dict) -> dict:
 
 @patch
 def evaluate(self: Trainer) -> dict:
-    "Evaluate the current (EMA) weights on the test split and, frozen, on the fixed training sample; rank 0 returns the scores."
+    "Evaluate the current (EMA) weights on the test split and, frozen, on the fixed training sample; scores on rank 0."
     cfg = self.cfg
-    ctx = self.ema.applied_to(self.model) if self.ema is not None else contextlib.nullcontext()
-    with ctx:
+    with self.engine.evaluation_weights():
         pred = self.predict_split(self.test_meta, self.test_data)
         probe = None if self.train_probe is None else self.predict_split(self.meta, self.train_probe)
     if self.rank != 0: return {}
-    ev = self.run_dir / "eval"; ev.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(ev / f"step_{self.step}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
+    ev = self.run_dir / "eval"
+    ev.mkdir(parents=True, exist_ok=True)
+    save_predictions(ev / f"step_{self.step}.npz", pred)
     sub = ev / f"submission_step_{self.step}.json"
     if arc_unscorable(self.data_root):                       # no solutions: predictions and the submission, no scores
-        res = unscored_arc(pred, self.data_root, sub, world_size=self.world, batch_size=cfg.eval_batch_size or cfg.global_batch_size,
-                           device=self.device)
+        res = unscored_arc(pred, self.data_root, sub, world_size=self.world,
+                           batch_size=cfg.eval_batch_size or cfg.global_batch_size, device=self.device)
     else:
         res = self.task.scores(pred, self.test_meta, self.test_data, cfg, self.data_root, eval_dir=ev, step=self.step,
                                submission_path=sub, world_size=self.world, device=self.device)
@@ -350,14 +274,17 @@ def write_run_json(self: Trainer, status: str, extra: dict | None = None):
     "Record config, provenance, hardware, versions, data, model size, wall time and final metrics in `run.json`."
     if self.rank != 0: return
     n_ex = lambda data: int(sum(len(d["inputs"]) for d in data.values()))
+    cfg, model = self.cfg, self.model
     write_run_record(self.run_dir, run_record(
-        self.cfg, status, world_size=self.world, device=str(self.device),
+        cfg, status, world_size=self.world, device=str(self.device),
         data=dict(path=str(self.data_root), train_examples=n_ex(self.train_data), test_examples=n_ex(self.test_data)),
-        model=dict(params=self.model.num_params(), puzzle_emb_values=self.model.puzzle_emb_size(), dtype=str(self.model.config.forward_dtype)),
+        model=dict(params=model.num_params(), puzzle_emb_values=model.puzzle_emb_size(),
+                   dtype=str(model.config.forward_dtype)),
         deterministic_kernels=torch.are_deterministic_algorithms_enabled(),
-        deviations=self.task.deviations(self.cfg), steps=self.step, total_steps=self.total_steps, wall_time_s=round(self.wall_before + self.wall(), 2),
-        final_metrics=self.last_eval, timing={k: v if v is None else round(v, 2) for k, v in self.timing.items()},
-        **({"fast_dtype": fast_dtype(self.cfg, self.device)} if self.cfg.forward_dtype == "fast" else {}),   # measured, why
+        deviations=self.task.deviations(cfg), steps=self.step, total_steps=self.total_steps,
+        wall_time_s=round(self.wall_before + self.wall(), 2), final_metrics=self.last_eval,
+        timing={k: v if v is None else round(v, 2) for k, v in self.timing.items()},
+        **({"fast_dtype": fast_dtype(cfg, self.device)} if cfg.forward_dtype == "fast" else {}),   # measured, why
         **({"resumes": self.resumes} if self.resumes else {}), **(extra or {})))
 
 @patch
@@ -368,11 +295,12 @@ def done(self: Trainer) -> bool:
 
 @patch
 def eval_due(self: Trainer, step: int) -> bool:
-    "Whether the run evaluates at `step`: at the end, at the end of each iteration of the batch stream, every `eval_every` steps."
+    "Does the run evaluate at `step`? At the end, at each iteration end of the batch stream, every `eval_every` steps."
     return self.done() or self.sampler.end_of_iteration or bool(self.eval_every and step % self.eval_every == 0)
 
 @patch
 def _evaluate_and_log(self: Trainer):
+    self._stage = "evaluation"
     st, t = rng_state(), time.time()     # evaluation must not move the random streams of training
     res = self.evaluate()
     set_rng_state(st)
@@ -405,10 +333,38 @@ def _start(self: Trainer) -> bool:
     return resumed
 
 @patch
+def _train_to_the_end(self: Trainer, bar, on_log=None):
+    "Steps until `done`: log every `log_every` steps, checkpoint and evaluate when due."
+    cfg = self.cfg
+    ckpt_every = cfg.checkpoint_every
+    while not self.done():
+        self._stage = "training"
+        _, batch, _ = self.sampler.next_batch()
+        t = time.time()
+        self.train_step(batch)
+        bar.update(1)
+        if self.timing["first_step_s"] is None:
+            self.timing["first_step_s"] = time.time() - t     # where a compiled run compiles
+        last = self.done()
+        if self.step % cfg.log_every == 0 or last:
+            row = self.flush_metrics()
+            if self.log is not None:
+                self.log.log(self.step, **row)
+                bar.set_postfix(loss=f"{row.get('inflight_lm_loss', 0):.3f}",
+                                exact=f"{row.get('inflight_exact_accuracy', 0):.3f}")
+                if on_log: on_log(self)
+        do_eval = self.eval_due(self.step)
+        if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
+            self._stage, t = "checkpoint", time.time()
+            self.check_finite()
+            self.save_checkpoint()
+            self.write_run_json("running")
+            self.timing["checkpoint_s"] += time.time() - t
+        if do_eval: self._evaluate_and_log()
+
+@patch
 def fit(self: Trainer, on_log=None) -> dict:
     "Train to `total_steps` (resuming if asked), checkpointing and evaluating on the way; return the final scores."
-    from trm_nb.data import progress_bar
-    cfg = self.cfg
     self._t0 = time.time()
     if self._lock is None and self.rank == 0: self._lock = lock_run(self.run_dir, owner=self)
     try:
@@ -417,160 +373,51 @@ def fit(self: Trainer, on_log=None) -> dict:
         self.write_run_json("running")
         bar = None
         try:
-            if resumed and self._all(self.rank == 0 and self.eval_due(self.step) and
-                                     not (self.run_dir / "eval" / f"step_{self.step}.json").exists(), "max"):
-                self._stage = "evaluation"; self._evaluate_and_log()     # the evaluation the killed run did not finish
-            ckpt_every = cfg.checkpoint_every
-            bar = progress_bar(total=self.total_steps, initial=self.step, desc=f"{cfg.task} {cfg.variant}", unit="step",
-                               disable=not self.progress)
-            while not self.done():
-                self._stage = "training"
-                _, batch, _ = self.sampler.next_batch()
-                t = time.time(); self.train_step(batch); bar.update(1)
-                if self.timing["first_step_s"] is None: self.timing["first_step_s"] = time.time() - t     # compiles, when compiling
-                last = self.done()
-                if self.step % cfg.log_every == 0 or last:
-                    row = self.flush_metrics()
-                    if self.log is not None:
-                        self.log.log(self.step, **row); bar.set_postfix(loss=f"{row.get('inflight_lm_loss', 0):.3f}", exact=f"{row.get('inflight_exact_accuracy', 0):.3f}")
-                        if on_log: on_log(self)
-                do_eval = self.eval_due(self.step)
-                if last or (ckpt_every and self.step % ckpt_every == 0) or (do_eval and not ckpt_every):
-                    self._stage, t = "checkpoint", time.time()
-                    self.check_finite(); self.save_checkpoint(); self.write_run_json("running")
-                    self.timing["checkpoint_s"] += time.time() - t
-                if do_eval:
-                    self._stage = "evaluation"; self._evaluate_and_log()
+            unfinished = self.eval_due(self.step) and not (self.run_dir / "eval" / f"step_{self.step}.json").exists()
+            if resumed and self._on_ranks(self.rank == 0 and unfinished, every=False):
+                self._evaluate_and_log()                          # the evaluation the killed run did not finish
+            bar = progress_bar(total=self.total_steps, initial=self.step, desc=f"{self.cfg.task} {self.cfg.variant}",
+                               unit="step", disable=not self.progress)
+            self._train_to_the_end(bar, on_log)
             bar.close()
         except BaseException as e:
             if bar is not None: bar.close()
             what = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
-            try: self.write_run_json(f"{what}: {self._stage} at step {self.step}", dict(error=f"{type(e).__name__}: {e}"))
+            error = dict(error=f"{type(e).__name__}: {e}")
+            try: self.write_run_json(f"{what}: {self._stage} at step {self.step}", error)
             except Exception: pass
             raise
         self.write_run_json("finished")
         return self.last_eval
     finally:
-        if self._lock is not None: self._lock.release(); self._lock = None
-
-# %% ../nbs/28_train.ipynb #48b58a24
-_EXPECTED = ("a trm_nb checkpoint folder (<run>/checkpoints/step_<s> or <run>/final), its main.pt, a run folder (its newest "
-             "checkpoint, else final/), "
-             "or an official checkpoint file with all_config.yaml beside it")
-
-def _checkpoint_data_root(state: dict, cfg: TrainConfig, run_dir: Path | None, main: Path, build: bool = False) -> Path:
-    "The dataset of a trm_nb checkpoint: stored absolute, stored relative to the run folder, the config's own path, or (`build`) generated anew."
-    tried = [Path(state["data_root"])] if state.get("data_root") else []
-    if state.get("data_root_rel") and run_dir is not None: tried.append(run_dir / state["data_root_rel"])
-    tried.append(get_task(cfg.task).dataset_path(cfg))
-    for p in tried:
-        if (p / "test" / "dataset.json").is_file(): return p
-    if build and cfg.data == "generated": return get_task(cfg.task).prepare(cfg, progress=False)   # deterministic: rebuild it
-    raise FileNotFoundError(f"{main}: cannot find its dataset (tried {', '.join(map(str, tried))}); pass data_root= "
-                            f"(the folder holding train/ and test/)")
-
-def find_checkpoint(path) -> tuple:
-    "`(main file, run folder or None)` of a checkpoint folder, its main.pt, a run's `final/`, a run folder (newest checkpoint) or an official file."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file or folder; expected {_EXPECTED}")
-    if path.is_dir() and not (path / "main.pt").exists():
-        ck = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-        if (ck / "latest.json").exists() or any(ck.glob("step_*/main.pt")):
-            if latest_checkpoint(ck) is None: raise FileNotFoundError(f"{path}: a run folder without a checkpoint; expected {_EXPECTED}")
-            path = latest_checkpoint(ck)
-        elif (path / "final" / "main.pt").is_file(): path = path / "final"      # a study run that kept only its final weights
-        else: raise ValueError(f"{path}: a folder without main.pt or checkpoints/; expected {_EXPECTED}")
-    main = path / "main.pt" if path.is_dir() else path
-    run_dir = (main.parent.parent.parent if main.parent.parent.name == "checkpoints" else
-               main.parent.parent if main.name == "main.pt" and main.parent.name == "final" else None)
-    return main, run_dir
-
-def load_trm_checkpoint(main, run_dir=None, data_root=None, weights: str = "auto", batch_size: int = 256, device="cpu",
-                        build: bool = False) -> tuple:
-    "`(head, cfg, data_root)` of a trm_nb `main.pt`: its config, the model built by `make_model` with its weights (EMA applied unless `weights='model'`)."
-    if weights not in ("auto", "ema", "model"):
-        raise ValueError(f"weights={weights!r}: expected 'auto' (the EMA if the checkpoint has one), 'ema' or 'model' (raw weights)")
-    main = Path(main); state = load_file(main)
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
-    cfg = dataclasses.replace(cfg, pass_ks=tuple(cfg.pass_ks))
-    data_root = Path(data_root) if data_root else _checkpoint_data_root(state, cfg, run_dir, main, build)
-    meta, _ = load_split(data_root, "train")
-    head = make_model(dataclasses.replace(cfg, global_batch_size=batch_size), meta, 1, device)
-    head.model.load_state_dict(state["model"])
-    if weights == "ema" and state.get("ema") is None: raise ValueError(f"{main}: weights='ema' but the checkpoint holds no EMA; use 'model'")
-    if weights != "model" and state.get("ema") is not None:
-        ema = EMA(head.model, cfg.ema_rate); ema.load_state_dict(state["ema"]); ema.copy_to(head.model)
-    return head, cfg, Path(data_root)
-
-def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: str = "auto", N_sup: int | None = None,
-                        test_time_halting: bool | None = None, batch_size: int = 256, device=None, out: str | None = None,
-                        pass_ks=(1, 2, 5, 10, 100, 1000), submission_path=None) -> dict:
-    "Scores of the checkpoint at `path` on the test split of `data_root` (default: the run's own dataset)."
-    if weights not in ("auto", "ema", "model"):
-        raise ValueError(f"weights={weights!r}: expected 'auto' (the EMA if the checkpoint has one), 'ema' or 'model' (raw weights)")
-    path = Path(path); device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    main, run_dir = find_checkpoint(path)
-    if main.name == "main.pt":                                         # trm_nb checkpoint
-        head, cfg, data_root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device)
-    else:                                                              # official checkpoint + all_config.yaml
-        from trm_nb.official import load_official
-        if not (main.parent / "all_config.yaml").is_file():
-            raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt) and no all_config.yaml beside it; expected {_EXPECTED}")
-        if task is None or data_root is None:
-            raise ValueError(f"{path}: an official checkpoint needs task= and data_root= (a dataset in the official format)")
-        model, _ = load_official(main, map_location=str(device), forward_dtype=None if device.type == "cuda" else "float32", data_dir=data_root,
-                                 weights=weights)
-        head = ACTLossHead(model)
-        cfg = TrainConfig(task=get_task(task).name, data="real", pass_ks=tuple(pass_ks))
-    data_root = Path(data_root)
-    if task is not None and get_task(task).name != cfg.task: raise ValueError(f"{path}: trained on {cfg.task!r}, asked to evaluate {task!r}")
-    test_meta, test_data = load_split(data_root, "test")
-    if head.model.config.seq_len != test_meta.seq_len:
-        raise ValueError(f"{path}: the model takes sequences of {head.model.config.seq_len} tokens, {data_root} has {test_meta.seq_len}")
-    pred = predict(head, test_meta, test_data, batch_size, device, N_sup=N_sup, test_time_halting=test_time_halting)
-    if arc_unscorable(data_root):                                      # no solutions: write what can be written, score nothing
-        where = Path(out).parent if out else (run_dir / "eval" if run_dir else main.parent)
-        tag = (run_dir.name + "-" if run_dir else "") + (main.parent.name if main.name == "main.pt" else main.name)
-        where.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(where / f"predictions_{tag}.npz", **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
-        res = unscored_arc(pred, data_root, Path(submission_path) if submission_path else where / f"submission_{tag}.json", batch_size=batch_size, device=device)
-        res["arc"]["predictions"] = str(where / f"predictions_{tag}.npz")
-        warnings.warn(res["arc"]["reason"] + f"; predictions and submission written to {where}")
-    else:
-        res = get_task(cfg.task).scores(pred, test_meta, test_data, cfg, data_root, submission_path=submission_path)
-    if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True); atomic_write_text(Path(out), json.dumps(res, indent=1))
-    return res
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 # %% ../nbs/28_train.ipynb #74327706
-def estimate_step_seconds(tr: Trainer, n: int = 2, probe_batch: int | None = None) -> float:
-    "Median seconds per training step over `n` steps (after one warm-up) on a copy of the model and optimisers."
-    gbs = tr.cfg.global_batch_size // tr.world
-    pb = probe_batch or (gbs if tr.device.type == "cuda" else min(gbs, 32))   # on CPU, time a slice and scale (compute-bound)
-    head = copy.deepcopy(tr.head)
-    opt = make_optimizer(head.model.dense_parameters(), tr.cfg.optimizer, lr=0.0, betas=(tr.cfg.beta1, tr.cfg.beta2))
-    sampler = copy.deepcopy(tr.sampler); gen = torch.Generator(device=tr.device).manual_seed(0)
-    carry, times = None, []
-    for i in range(n + 1):
-        batch = {k: v[:pb].to(tr.device) for k, v in sampler.next_batch()[1].items()}
-        if carry is None: carry = head.initial_carry(batch)
-        if tr.device.type == "cuda": torch.cuda.synchronize()
-        t = time.perf_counter()
-        carry, loss, _, _, _ = head(carry, batch, generator=gen)
-        (loss / tr.cfg.global_batch_size).backward(); opt.step(); opt.zero_grad()
-        if tr.device.type == "cuda": torch.cuda.synchronize()
-        if i: times.append(time.perf_counter() - t)
-    return float(np.median(times)) * gbs / pb
+def _sync(device):
+    if device.type == "cuda": torch.cuda.synchronize()
 
-def format_duration(s: float) -> str:
-    "Seconds in the largest unit that fits (s, min, h, days)."
-    for unit, k in (("days", 86400), ("h", 3600), ("min", 60)):
-        if s >= k: return f"{s / k:.1f} {unit}"
-    return f"{s:.0f} s"
+def estimate_step_seconds(tr: Trainer, n: int = 2, probe_batch: int | None = None) -> float:
+    "Median seconds per training step over `n` steps (after one warm-up) of an eager engine of `tr`'s config and data."
+    local = tr.cfg.global_batch_size // tr.world
+    probe = probe_batch or (local if tr.device.type == "cuda" else min(local, 32))   # on CPU, time a slice and scale
+    cfg = tr.cfg.replace(global_batch_size=probe, compile=False)
+    st = rng_state()                       # building a model seeds torch: the run's random streams stay as they are
+    engine = Engine(cfg, tr.meta, device=tr.device, total_steps=tr.total_steps)
+    set_rng_state(st)
+    sampler = PuzzleSampler(tr.meta, tr.train_data, probe, seed=cfg.seed)
+    times = []
+    for i in range(n + 1):
+        batch = {k: v.to(tr.device) for k, v in sampler.next_batch()[1].items()}
+        _sync(tr.device)
+        t = time.perf_counter()
+        engine.train_step(batch)
+        _sync(tr.device)
+        if i: times.append(time.perf_counter() - t)
+    return float(np.median(times)) * local / probe
 
 # %% ../nbs/28_train.ipynb #7bc9e023
 #| eval: false
 if __name__ == "__main__":
-    from trm_nb.cli import main
-    main()
+    runpy.run_module("trm_nb.cli", run_name="__main__", alter_sys=True)
