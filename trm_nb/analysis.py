@@ -14,6 +14,11 @@ from .seeds import inflight_columns
 from .evaluate import predict, score, exact_match, eval_settings, decode_states, bucket_scores
 from .tasks import get_task, RATING_EDGES
 from .scoring import find_checkpoint, load_trm_checkpoint, load_test_split
+from .cost import step_cost
+from .data import plot_grid
+from .maze import PATH
+from .optim import make_optimizer
+from .variants import effective_depth
 
 # %% auto #0
 __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_compute', 'halting_stats', 'plot_halting',
@@ -61,7 +66,6 @@ def halting_steps(q_halt_by_step, N: int | None = None) -> np.ndarray:
 def test_time_compute(head, meta, data: dict, multipliers=(1, 2, 4, 8), halting=(False, True), batch_size: int = 256,
                       device=None, variant: str | None = None, pred: dict | None = None) -> pd.DataFrame:
     "Accuracy and cost with N_sup = k x the trained N_sup at test time, halting off and on, from one pass at the largest N_sup."
-    from trm_nb.variants import effective_depth
     N0 = head.model.config.N_sup
     Ns = sorted({int(round(k * N0)) for k in multipliers})
     if not Ns or Ns[0] < 1: raise ValueError(f"multipliers={multipliers}: each k x N_sup (N_sup = {N0}) must be at least 1 step")
@@ -74,7 +78,6 @@ def test_time_compute(head, meta, data: dict, multipliers=(1, 2, 4, 8), halting=
     n_labelled = (labels != meta.ignore_label_id).sum() if meta.ignore_label_id is not None else labels.size
     depth = effective_depth(head.model)
     if variant is not None:
-        from trm_nb.bench import step_cost
         step_flops = step_cost(head.model.config, 1, variant, training=False)["flops"]
     rows, r = [], np.arange(len(labels))
     for N in Ns:
@@ -161,7 +164,6 @@ def plot_figure6(head, batch_row: dict, steps=None, axes=None) -> tuple:
     dev = next(model.parameters()).device
     batch_row = {k: torch.as_tensor(v).to(dev) for k, v in batch_row.items()}
     dec = decode_states(model, batch_row, N_sup=steps[-1])
-    from trm_nb.data import plot_grid
     grid = lambda t: (t.reshape(side, side).cpu().numpy().astype(np.int64) - 1).clip(0)      # tokens 2.. -> digits 1..; blank, PAD -> 0
     label = batch_row["labels"][0]
     if axes is None: fig, axes = _subplots(2, len(steps) + 2, figsize=(1.5 * (len(steps) + 2), 3.2))
@@ -184,7 +186,6 @@ def plot_figure6(head, batch_row: dict, steps=None, axes=None) -> tuple:
 # %% ../nbs/41_analysis.ipynb #a2081b04
 def maze_path_length(labels) -> np.ndarray:
     "Shortest-path length in moves (path cells + 1) of each maze label row [..., L] (tokens of `trm_nb.maze`)."
-    from trm_nb.maze import PATH
     return (np.asarray(labels) == PATH).sum(-1) + 1
 
 def _length_edges(keys) -> list:
@@ -230,7 +231,6 @@ def seed_spread(values) -> dict:
 def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 32, lr: float = 1e-3, seed: int = 0,
                        optimizer: str = "adam_atan2") -> dict:
     "Frozen scores of n training puzzles A, n others B, n held-out; A through N_sup training steps; frozen again."
-    from trm_nb.optim import make_optimizer
     rng, tr, te = np.random.default_rng(seed), next(iter(train_data.values())), next(iter(test_data.values()))
     gi, pi = np.asarray(tr["group_indices"]), np.asarray(tr["puzzle_indices"])
     if 2 * n > len(gi) - 1 or n > len(te["inputs"]):
@@ -250,7 +250,7 @@ def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 3
     mask, steps, acc = batch["labels"] != IGNORE_LABEL_ID, [], {}
     with eval_settings(h.model):                     # halting only at N_sup: every puzzle of A runs all its steps
         carry = h.initial_carry(batch)
-        for _ in range(h.model.config.N_sup):       # one optimiser step per supervision step, as Trainer.train_step
+        for _ in range(h.model.config.N_sup):       # one optimiser step per supervision step, as Engine.train_step
             carry, loss, metrics, o, _ = h(carry, batch, return_keys=("preds", "q_halt_logits"))
             (loss / n).backward(); opt.step(); opt.zero_grad(set_to_none=True)
             right = (o["preds"] == batch["labels"]) & mask

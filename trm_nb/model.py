@@ -344,7 +344,7 @@ PSEUDOCODE = {   # figure -> (caption, [(the listing's step, the trm_nb function
          "target_q_continue when no_ACT_continue=False (the 'w/ ACT' row)"),
         ("halt if q[0] > q[1]", "trm_nb.model.TRM.act_halt", "q_halt > 0 for TRM"),
         ("deep supervision: z carried and detached, one optimiser step per supervision step",
-         "trm_nb.train.Trainer.train_step", "the carry holds (y, z, step, halted) per batch slot"),
+         "trm_nb.engine.Engine.train_step", "the carry holds (y, z, step, halted) per batch slot"),
     ]),
     3: ("TRM", [
         ("latent_recursion: n times z = net(x, y, z), then y = net(y, z)", "trm_nb.model.TRM.latent_recursion", ""),
@@ -356,7 +356,7 @@ PSEUDOCODE = {   # figure -> (caption, [(the listing's step, the trm_nb function
         ("softmax_cross_entropy(y_hat, y_true)", "trm_nb.losses.stablemax_cross_entropy",
          "the official code's stablemax (softmax_cross_entropy also offered)"),
         ("binary_cross_entropy(q_hat, y_hat == y_true)", "trm_nb.losses.ACTLossHead.forward", ""),
-        ("for step in range(N_sup): ... opt.step()", "trm_nb.train.Trainer.train_step", ""),
+        ("for step in range(N_sup): ... opt.step()", "trm_nb.engine.Engine.train_step", ""),
         ("if q_hat > 0: break  (early stopping)", "trm_nb.model.TRM.act_halt",
          "training only; evaluation runs N_sup steps"),
     ]),

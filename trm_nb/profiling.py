@@ -87,9 +87,9 @@ def _path_row(pair, path: str, fn, model_cfg, flops: int, steps: int, warmup: in
 def profile_case(pair, fast: dict | None = None, steps: int = 10, warmup: int = 3, top: int = 8) -> list:
     """Rows (baseline, trm_nb) of where one CPU training step's time goes in `pair` (`trm_nb.bench.build_pair`, whose
     trm_nb path got the fields `fast`); trm_nb's row carries the `speedup` and the `bound`s."""
-    flops = step_cost(pair.fmcfg, pair.cfg.global_batch_size, pair.cfg.variant, True)["flops"]
+    flops = step_cost(pair.fast_model_cfg, pair.cfg.global_batch_size, pair.cfg.variant, True)["flops"]
     rows = [_path_row(pair, "baseline", lambda: pair.base(pair.batch), pair.mcfg, flops, steps, warmup, top),
-            _path_row(pair, "trm_nb", lambda: pair.tr.train_step(pair.batch), pair.fmcfg, flops, steps, warmup, top)]
+            _path_row(pair, "trm_nb", lambda: pair.engine.train_step(pair.batch), pair.fast_model_cfg, flops, steps, warmup, top)]
     for r in rows: r.update(fast=fast or {}, equal=pair.equal)
     base, mine = rows
     mine["speedup"] = base["wall_ms"] / mine["wall_ms"]

@@ -9,21 +9,20 @@ from dataclasses import dataclass, asdict, fields, MISSING
 from pathlib import Path
 import torch
 import trm_nb
-from .config import TrainConfig, RunError
+from .config import TrainConfig, RunError, RUN_CONTROL, POOLED_EVALS, EAGER_CONTROL
 from .presets import resolve_config, trm_config
 from .tasks import get_task, ARC_CPU_CANVAS
 from .variants import get_variant, build_variant, effective_depth
 from .runs import run_dir_of, atomic_save
 from .checkpoint import latest_checkpoint, load_file
 from .train import Trainer
-from .data import progress_bar, terminal_stream
+from .progress import progress_bar, terminal_stream
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RUN_CONTROL', 'POOLED_EVALS', 'EAGER_CONTROL',
-           'RECORDED_DEFAULTS', 'TABLE_ROWS', 'PAPER_RUNTIME', 'slug', 'StudyRun', 'same_run', 'run_status',
-           'checkout_root', 'code_changes', 'refuse_dirty_code', 'train_one', 'keep_final', 'run_all', 'code_versions',
-           'model_sizes', 'hardware', 'hardware_of', 'collect', 'table_study', 'at_scale', 'study_configs', 'scale_gap',
-           'data_used', 'paper_command', 'paper_plan']
+__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DEFAULTS', 'TABLE_ROWS', 'PAPER_RUNTIME', 'slug',
+           'StudyRun', 'same_run', 'run_status', 'checkout_root', 'code_changes', 'refuse_dirty_code', 'train_one',
+           'keep_final', 'run_all', 'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'table_study',
+           'at_scale', 'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -80,14 +79,6 @@ SCALE_GAPS = {("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10
 RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}
 
 # %% ../nbs/40_study.ipynb #bd1ea249
-# config fields that do not change what a run computes
-RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
-               "checkpoint_every", "run_name", "train_probe")
-# extra evaluations train nothing differently (they restore the random streams), but ARC's pooled voting pools them
-POOLED_EVALS = ("eval_every",)
-# fields that change nothing in an eager run (activation checkpointing recomputes the same values bit for bit), but
-# move a compiled run's rounding (the compiler fuses the recomputed graph differently): they count only when compiling
-EAGER_CONTROL = ("activation_checkpointing",)
 # what a run record without the field ran with, where that is not TrainConfig's default: a record without
 # compile_scope compiled the whole ACT step
 RECORDED_DEFAULTS = {"compile_scope": "step"}

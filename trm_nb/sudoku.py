@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from .data import SplitBuilder, write_split, write_identifiers, atomic_build, load_split, plot_grid, progress_bar
-# after trm_nb.data, which silences the IProgress warning of its tqdm.auto
+from .data import SplitBuilder, write_split, write_identifiers, atomic_build, load_split, plot_grid
+from .progress import progress_bar
+# after trm_nb.progress, which silences the IProgress warning of its tqdm.auto
 from huggingface_hub import hf_hub_download
 
 # %% auto #0

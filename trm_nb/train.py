@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, RunError, ConfigError
+from .config import TrainConfig, RunError, ConfigError, IDENTITY_FIELDS, NOT_RECORDED
 from .presets import resolve_dtype, fast_dtype
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset, progress_bar
-from .data import format_duration      # importable from here too: the training notebook prints durations
+from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
+from .progress import progress_bar
 from .evaluate import predict, score
 from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval
 from .runs import lock_run, run_contents
@@ -23,7 +23,7 @@ from .engine import Engine, distributed
 from .scoring import arc_unscorable, unscored_arc, save_predictions
 
 # %% auto #0
-__all__ = ['IDENTITY_FIELDS', 'NOT_RECORDED', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'estimate_step_seconds']
+__all__ = ['Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'estimate_step_seconds']
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -76,13 +76,6 @@ class Trainer:
         self.engine.reset_nonfinite()
 
 # %% ../nbs/28_train.ipynb #aa7c4a46
-IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
-                   "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks",
-                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", "d", "expansion", "num_heads", "layers", "T", "n",
-                   "N_sup", "halt_exploration_prob", "pos_encodings", "mlp_t", "puzzle_emb_len", "puzzle_emb_ndim",
-                   "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
-NOT_RECORDED = ("resume", "resume_missing", "overwrite")
-
 class ResumeError(RunError, ValueError):
     "A resume that would not continue the same run."
     exit_code = 2
