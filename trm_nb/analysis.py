@@ -31,7 +31,9 @@ def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: 
     "`(head, cfg, meta, data)` of a checkpoint (a run's `final/`, a checkpoint folder, main.pt or a run folder)."
     main, run_dir = find_checkpoint(path)
     if main.name != "main.pt":
-        raise ValueError(f"{path}: not a trm_nb checkpoint (no main.pt); official checkpoints load with trm_nb.official.load_official")
+        raise ValueError(
+            f"{path}: not a trm_nb checkpoint (no main.pt); official checkpoints load with trm_nb.official.load_official"
+        )
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     head, cfg, root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device, build=build)
     test_meta, test_data = load_test_split(head.model, root, main, split)
@@ -53,7 +55,8 @@ def _pool(pred: dict, fields) -> dict:
     "The arrays `fields` of every set of `pred`, concatenated; a clear error when an older `predict` did not record one."
     parts = list(_sets(pred).values())
     missing = sorted({f for p in parts for f in fields if f not in p})
-    if missing: raise KeyError(f"predictions lack {missing}: make them with trm_nb.evaluate.predict, which records every step")
+    if missing:
+        raise KeyError(f"predictions lack {missing}: make them with trm_nb.evaluate.predict, which records every step")
     return {f: np.concatenate([np.asarray(p[f]) for p in parts]) for f in fields}
 
 def halting_steps(q_halt_by_step, N: int | None = None) -> np.ndarray:
@@ -68,12 +71,16 @@ def test_time_compute(head, meta, data: dict, multipliers=(1, 2, 4, 8), halting=
     "Accuracy and cost with N_sup = k x the trained N_sup at test time, halting off and on, from one pass at the largest N_sup."
     N0 = head.model.config.N_sup
     Ns = sorted({int(round(k * N0)) for k in multipliers})
-    if not Ns or Ns[0] < 1: raise ValueError(f"multipliers={multipliers}: each k x N_sup (N_sup = {N0}) must be at least 1 step")
+    if not Ns or Ns[0] < 1:
+        raise ValueError(f"multipliers={multipliers}: each k x N_sup (N_sup = {N0}) must be at least 1 step")
     device = device or next(head.model.parameters()).device
-    if pred is None: pred = predict(head, meta, data, batch_size, device, N_sup=Ns[-1])      # halting off: every step recorded
-    a = _pool(pred, ("index", "steps", "exact_by_step", "correct_by_step", "q_halt_by_step")); _halting_off(a)
+    # halting off: every step recorded
+    if pred is None: pred = predict(head, meta, data, batch_size, device, N_sup=Ns[-1])
+    a = _pool(pred, ("index", "steps", "exact_by_step", "correct_by_step", "q_halt_by_step"))
+    _halting_off(a)
     if a["exact_by_step"].shape[1] < Ns[-1]:
-        raise ValueError(f"pred holds {a['exact_by_step'].shape[1]} steps; N_sup = {Ns[-1]} needs a pass with at least that many")
+        raise ValueError(
+            f"pred holds {a['exact_by_step'].shape[1]} steps; N_sup = {Ns[-1]} needs a pass with at least that many")
     labels = np.concatenate([np.asarray(data[s]["labels"])[p["index"]] for s, p in _sets(pred).items()])
     n_labelled = (labels != meta.ignore_label_id).sum() if meta.ignore_label_id is not None else labels.size
     depth = effective_depth(head.model)
@@ -83,7 +90,8 @@ def test_time_compute(head, meta, data: dict, multipliers=(1, 2, 4, 8), halting=
     for N in Ns:
         for h in halting:
             steps = halting_steps(a["q_halt_by_step"], N) if h else np.full(len(r), N)
-            row = dict(N_sup=N, multiplier=N / N0, halting=bool(h), exact_accuracy=float(a["exact_by_step"][r, steps - 1].mean()),
+            row = dict(N_sup=N, multiplier=N / N0, halting=bool(h),
+                       exact_accuracy=float(a["exact_by_step"][r, steps - 1].mean()),
                        token_accuracy=float(a["correct_by_step"][r, steps - 1].sum() / max(n_labelled, 1)),
                        mean_steps=float(steps.mean()), layers_per_puzzle=float(steps.mean() * depth))
             if variant is not None: row["gflops_per_puzzle"] = float(steps.mean() * step_flops / 1e9)
@@ -101,45 +109,58 @@ def plot_test_time_compute(df: pd.DataFrame, ax=None):
     if ax is None: _, ax = _subplots(figsize=(4.5, 2.8))
     for h, d in df.groupby("halting"):
         d = d.sort_values("N_sup")
-        ax.plot(d.N_sup, d.exact_accuracy, marker="o" if h else "s", label="test-time halting" if h else "all N_sup steps")
+        ax.plot(d.N_sup, d.exact_accuracy, marker="o" if h else "s",
+                label="test-time halting" if h else "all N_sup steps")
         if h:
-            for x, y, s in zip(d.N_sup, d.exact_accuracy, d.mean_steps): ax.annotate(f"{s:.1f}", (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
+            for x, y, s in zip(d.N_sup, d.exact_accuracy, d.mean_steps):
+                ax.annotate(f"{s:.1f}", (x, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
     trained = df.loc[df.multiplier == 1, "N_sup"]
     if len(trained): ax.axvline(trained.iloc[0], color="grey", lw=0.8, ls=":")
-    ax.set_xscale("log", base=2); ax.set_xticks(sorted(df.N_sup.unique())); ax.set_xticklabels(sorted(df.N_sup.unique()))
-    ax.set_xlabel("N_sup at test time (dotted: trained)"); ax.set_ylabel("exact accuracy"); ax.legend(fontsize=7)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(df.N_sup.unique()))
+    ax.set_xticklabels(sorted(df.N_sup.unique()))
+    ax.set_xlabel("N_sup at test time (dotted: trained)")
+    ax.set_ylabel("exact accuracy")
+    ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/41_analysis.ipynb #621e744a
 def halting_stats(pred: dict, N_sup: int | None = None) -> dict:
     "Halting step histogram, decision accuracy (q_halt > 0 iff exact) and accuracy per halting step, from halting-off `predict` output."
-    a = _pool(pred, ("steps", "exact_by_step", "q_halt_by_step")); _halting_off(a)
+    a = _pool(pred, ("steps", "exact_by_step", "q_halt_by_step"))
+    _halting_off(a)
     ex, q = a["exact_by_step"][:, :N_sup].astype(bool), a["q_halt_by_step"][:, :N_sup]
     n, N = ex.shape
     if n == 0: raise ValueError("halting_stats: no predictions")
     h, fired = halting_steps(q), (q > 0).any(1)
     at_halt = ex[np.arange(n), h - 1]
     right = (q > 0) == ex
-    return dict(n=n, N_sup=N, halt_step=h, histogram=np.bincount(h, minlength=N + 1)[1:].tolist(),
-                never_halted=int((~fired).sum()), mean_halt_step=float(h.mean()),
-                decision_accuracy=float(right.mean()), decision_accuracy_by_step=right.mean(0).tolist(),
-                false_halts=float(((q > 0) & ~ex).mean()), missed_halts=float(((q <= 0) & ex).mean()),
-                halt_precision=float(at_halt[fired].mean()) if fired.any() else float("nan"),
-                accuracy_by_halt_step=[float(at_halt[h == s].mean()) if (h == s).any() else float("nan") for s in range(1, N + 1)],
-                exact_at_halt=float(at_halt.mean()), exact_at_end=float(ex[:, -1].mean()))
+    return dict(
+        n=n, N_sup=N, halt_step=h, histogram=np.bincount(h, minlength=N + 1)[1:].tolist(), never_halted=int(
+            (~fired).sum()), mean_halt_step=float(h.mean()), decision_accuracy=float(right.mean()),
+        decision_accuracy_by_step=right.mean(0).tolist(), false_halts=float(((q > 0) & ~ex).mean()), missed_halts=float(
+            ((q <= 0) & ex).mean()), halt_precision=float(at_halt[fired].mean()) if fired.any() else float("nan"),
+        accuracy_by_halt_step=[
+            float(at_halt[h == s].mean()) if (h == s).any() else float("nan") for s in range(1, N + 1)
+        ], exact_at_halt=float(at_halt.mean()), exact_at_end=float(ex[:, -1].mean()))
 
 # %% ../nbs/41_analysis.ipynb #af49c74a
 def plot_halting(stats: dict, axes=None):
     "Left: how many puzzles halt at each step (hatched: never halted); right: their exact accuracy, and the decision accuracy per step."
     if axes is None: _, axes = _subplots(1, 2, figsize=(7.5, 2.5))
-    N = stats["N_sup"]; s = np.arange(1, N + 1)
+    N = stats["N_sup"]
+    s = np.arange(1, N + 1)
     a1, a2 = axes
     a1.bar(s, stats["histogram"], width=0.8, label="first q_halt > 0")
     a1.bar([N], [stats["never_halted"]], width=0.8, hatch="//", color="lightgrey", label="never (kept N_sup)")
-    a1.set_xlabel("halting step"); a1.set_ylabel("puzzles"); a1.legend(fontsize=7)
+    a1.set_xlabel("halting step")
+    a1.set_ylabel("puzzles")
+    a1.legend(fontsize=7)
     a2.bar(s, np.nan_to_num(stats["accuracy_by_halt_step"]), width=0.8, alpha=0.6, label="exact, by halting step")
     a2.plot(s, stats["decision_accuracy_by_step"], marker="o", color="k", label="q_halt decision right")
-    a2.set_ylim(0, 1.05); a2.set_xlabel("supervision step"); a2.legend(fontsize=7)
+    a2.set_ylim(0, 1.05)
+    a2.set_xlabel("supervision step")
+    a2.legend(fontsize=7)
     for a in axes: a.set_xticks(s)
     return axes
 
@@ -159,28 +180,35 @@ def plot_figure6(head, batch_row: dict, steps=None, axes=None) -> tuple:
     model = getattr(head, "model", head)
     steps = list(range(1, model.config.N_sup + 1)) if steps is None else sorted(set(int(s) for s in steps))
     if steps[0] < 1: raise ValueError(f"steps={steps}: supervision steps count from 1")
-    L = batch_row["inputs"].shape[-1]; side = math.isqrt(L)
+    L = batch_row["inputs"].shape[-1]
+    side = math.isqrt(L)
     if side * side != L: raise ValueError(f"plot_figure6: {L} tokens do not form a square grid")
     dev = next(model.parameters()).device
     batch_row = {k: torch.as_tensor(v).to(dev) for k, v in batch_row.items()}
     dec = decode_states(model, batch_row, N_sup=steps[-1])
-    grid = lambda t: (t.reshape(side, side).cpu().numpy().astype(np.int64) - 1).clip(0)      # tokens 2.. -> digits 1..; blank, PAD -> 0
+    # tokens 2.. -> digits 1..; blank, PAD -> 0
+    grid = lambda t: (t.reshape(side, side).cpu().numpy().astype(np.int64) - 1).clip(0)
     label = batch_row["labels"][0]
     if axes is None: fig, axes = _subplots(2, len(steps) + 2, figsize=(1.5 * (len(steps) + 2), 3.2))
     fig = axes[0, 0].figure
     from matplotlib.colors import ListedColormap
     import matplotlib.pyplot as plt
-    cmap = ListedColormap(["white"] + list(plt.cm.Pastel1.colors))                         # blank: white, digits 1-9: colours
+    # blank: white, digits 1-9: colours
+    cmap = ListedColormap(["white"] + list(plt.cm.Pastel1.colors))
     show = lambda ax, t, title, wrong=None: plot_grid(ax, grid(t), cmap=cmap, vmin=0, vmax=9, title=title, wrong=wrong,
                                                       text=[[str(v) if v else "" for v in r] for r in grid(t)])
-    show(axes[0, 0], batch_row["inputs"][0], "x (question)"); show(axes[0, 1], label, "target")
+    show(axes[0, 0], batch_row["inputs"][0], "x (question)")
+    show(axes[0, 1], label, "target")
     for j, s in enumerate(steps):
         for r, name in enumerate(("y", "z")):
             t = dec[name][s - 1, 0]
             show(axes[r, j + 2], t, f"{name}, step {s}", wrong=(t != label).reshape(side, side).cpu().numpy())
     axes[1, 0].text(0.5, 0.5, "y: top row\nz: bottom row\nred: wrong cell", ha="center", va="center", fontsize=8)
-    for ax in axes.flat: ax.set_xticks([]); ax.set_yticks([])
-    axes[1, 0].axis("off"); axes[1, 1].axis("off")
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[1, 0].axis("off")
+    axes[1, 1].axis("off")
     return fig, dec
 
 # %% ../nbs/41_analysis.ipynb #a2081b04
@@ -198,20 +226,27 @@ def by_difficulty(task, pred: dict, data: dict, ignore_label_id=None, edges=None
     "Exact accuracy per difficulty bucket: Sudoku by rating (`RATING_EDGES`), Maze by shortest-path length; all test sets pooled."
     t = get_task(task) if isinstance(task, str) else task
     sets = _sets(pred)
-    if None in sets: raise ValueError("by_difficulty: pass predict's whole output ({set: arrays}) and the matching test data")
+    if None in sets:
+        raise ValueError("by_difficulty: pass predict's whole output ({set: arrays}) and the matching test data")
     keys = {}
     for s in sets:
         if t.name == "sudoku":
-            if "ratings" not in data[s]: raise KeyError(f"by_difficulty: test set {s!r} has no ratings (a Sudoku dataset built without them)")
+            if "ratings" not in data[s]:
+                raise KeyError(f"by_difficulty: test set {s!r} has no ratings (a Sudoku dataset built without them)")
             keys[s] = np.asarray(data[s]["ratings"])
         elif t.name == "maze": keys[s] = maze_path_length(data[s]["labels"])
-        else: raise ValueError(f"by_difficulty: no difficulty measure for task {t.name!r} (sudoku: rating, maze: path length)")
+        else:
+            raise ValueError(
+                f"by_difficulty: no difficulty measure for task {t.name!r} (sudoku: rating, maze: path length)")
     if edges is None:
-        edges = RATING_EDGES if t.name == "sudoku" else _length_edges(np.concatenate([k[sets[s]["index"]] for s, k in keys.items()]))
+        edges = RATING_EDGES if t.name == "sudoku" else _length_edges(
+            np.concatenate([k[sets[s]["index"]] for s, k in keys.items()]))
     rows = {}
     for s, p in sets.items():
         for b, r in bucket_scores(p, data[s]["labels"], keys[s], edges, ignore_label_id).items():
-            acc = rows.setdefault(b, [0, 0.0]); acc[0] += r["n"]; acc[1] += r["n"] * r["exact_accuracy"]
+            acc = rows.setdefault(b, [0, 0.0])
+            acc[0] += r["n"]
+            acc[1] += r["n"] * r["exact_accuracy"]
     name = "rating" if t.name == "sudoku" else "path length"
     out = [dict(task=t.name, measure=name, bucket=f"[{lo},{hi})", lo=lo, hi=hi, n=rows[f"[{lo},{hi})"][0],
                 exact_accuracy=rows[f"[{lo},{hi})"][1] / rows[f"[{lo},{hi})"][0])
@@ -252,7 +287,9 @@ def memorisation_probe(head, meta, train_data: dict, test_data: dict, n: int = 3
         carry = h.initial_carry(batch)
         for _ in range(h.model.config.N_sup):       # one optimiser step per supervision step, as Engine.train_step
             carry, loss, metrics, o, _ = h(carry, batch, return_keys=("preds", "q_halt_logits"))
-            (loss / n).backward(); opt.step(); opt.zero_grad(set_to_none=True)
+            (loss / n).backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
             right = (o["preds"] == batch["labels"]) & mask
             steps.append(dict(token=float((right.sum(-1) / mask.sum(-1).clamp_min(1)).mean()),
                               exact=float(exact_match(o["preds"], batch["labels"], mask).float().mean()),
@@ -272,7 +309,8 @@ def memorisation_table(finals, seeds=(0, 1, 2), n: int = 32, lr: float = 1e-3, d
         train, log = load_run(f, data_root, split="train")[3], pd.read_csv(f.parent / "metrics.csv")
         last = inflight_columns(log).dropna(subset=["inflight_accuracy"]).iloc[-1]
         for s in seeds:
-            r = memorisation_probe(head, meta, train, test, n, lr, s); fl = r["in_flight"]
+            r = memorisation_probe(head, meta, train, test, n, lr, s)
+            fl = r["in_flight"]
             rows.append(dict(run=f.parent.name, variant=cfg.variant, probe_seed=s, logged_step=int(last.step),
                              logged_token=last.inflight_accuracy, logged_exact=last.inflight_exact_accuracy,
                              logged_steps=last.inflight_steps) | acc(r, "before")

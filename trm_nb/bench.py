@@ -78,7 +78,8 @@ class BaselineStep:
             opt.step()
             opt.zero_grad(set_to_none=True)
         with torch.no_grad():
-            for s, p in zip(self.shadow, self.ema_params): s.mul_(self.cfg.ema_rate).add_(p.detach(), alpha=1 - self.cfg.ema_rate)
+            for s, p in zip(self.shadow, self.ema_params):
+                s.mul_(self.cfg.ema_rate).add_(p.detach(), alpha=1 - self.cfg.ema_rate)
         m = {k: v.item() for k, v in metrics.items()}       # a host sync every step, as the official loop logs
         self.history.append(m)
         return m
@@ -182,8 +183,10 @@ def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch
     ov = {k: v for k, v in (TINY_OVERRIDES if small else {}).items() if k not in fixed} | dict(overrides or {})
     if batch: ov["global_batch_size"] = batch
     cfg = resolve_config(task, preset, variant, overrides=ov, has_gpu=torch.device(device).type == "cuda")
-    if "compile" not in ov: cfg = cfg.replace(compile=False)      # both paths eager unless asked: compiling is a `fast` change
-    if "forward_dtype" not in ov: cfg = cfg.replace(forward_dtype="auto")   # float32 on a CPU (bf16 on a GPU): bf16 on a CPU is a `fast` change
+    # both paths eager unless asked: compiling is a `fast` change
+    if "compile" not in ov: cfg = cfg.replace(compile=False)
+    # float32 on a CPU (bf16 on a GPU): bf16 on a CPU is a `fast` change
+    if "forward_dtype" not in ov: cfg = cfg.replace(forward_dtype="auto")
     fast_cfg = cfg.replace(**(fast or {}))
     mcfg, fast_model_cfg = model_config(cfg, device), model_config(fast_cfg, device)
     B = cfg.global_batch_size
@@ -192,10 +195,13 @@ def build_pair(task: str, preset: str = "cpu", variant: str | None = None, batch
     same = fast_model_cfg == mcfg and fast_cfg.loss_type == cfg.loss_type
     base = BaselineStep(engine if same else bench_engine(cfg, mcfg, device))
     batches = [synthetic_batch(mcfg, B, seed=i) for i in range(3)]
-    eq = check_equal(engine, base, batches, None if fast_model_cfg.forward_dtype == mcfg.forward_dtype else fast_model_cfg.forward_dtype)
+    eq = check_equal(engine, base, batches,
+                     None if fast_model_cfg.forward_dtype == mcfg.forward_dtype else fast_model_cfg.forward_dtype)
     if not eq["ok"]:
-        raise AssertionError(f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
-    return SimpleNamespace(cfg=cfg, fast_cfg=fast_cfg, mcfg=mcfg, fast_model_cfg=fast_model_cfg, engine=engine, base=base, batch=batches[0], equal=eq)
+        raise AssertionError(
+            f"build_pair {task}/{cfg.variant} ({preset}): trm_nb and the baseline disagree beyond tolerance: {eq}")
+    return SimpleNamespace(cfg=cfg, fast_cfg=fast_cfg, mcfg=mcfg, fast_model_cfg=fast_model_cfg, engine=engine,
+                           base=base, batch=batches[0], equal=eq)
 
 def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch: int | None = None, device="cpu",
                steps: int = 3, repeats: int = 5, warmup: int = 2, eval_examples: int | None = None,
@@ -204,7 +210,10 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
     c = build_pair(task, preset, variant, batch, device, overrides, small, fast)
     cfg, mcfg, fast_model_cfg, engine, base, b0, eq = c.cfg, c.mcfg, c.fast_model_cfg, c.engine, c.base, c.batch, c.equal
     B = cfg.global_batch_size
-    t = time_pair({"baseline": lambda: base(b0), "trm_nb": lambda: engine.train_step(b0)}, steps, repeats, warmup, device)
+    t = time_pair({
+        "baseline": lambda: base(b0),
+        "trm_nb": lambda: engine.train_step(b0)
+    }, steps, repeats, warmup, device)
     n_eval = eval_examples or 2 * B
     meta, data = synthetic_split(mcfg, n_eval)
     eval_reps = max(1, repeats // 2)
@@ -213,7 +222,8 @@ def bench_case(task: str, preset: str = "cpu", variant: str | None = None, batch
     peak = peak_of(torch.cuda.get_device_name(0)) if torch.device(device).type == "cuda" else None
     rows = []
     for phase, tt, cost, n_samples, per in (("train", t, step_cost(fast_model_cfg, B, cfg.variant, True), B, "step"),
-                                            ("eval", te, step_cost(fast_model_cfg, B, cfg.variant, False), n_eval, "pass")):
+                                            ("eval", te, step_cost(fast_model_cfg, B, cfg.variant,
+                                                                   False), n_eval, "pass")):
         flops = cost["flops"] if phase == "train" else cost["flops"] * -(-n_eval // B) * mcfg.N_sup
         for impl in ("baseline", "trm_nb"):
             s = tt[impl]["seconds"]
@@ -231,7 +241,8 @@ def _projections(cfg: TrainConfig, phase: str, row: dict) -> dict:
     "At the paper preset: hours of the whole recipe at this step time, minutes for the paper's full test set."
     g, m, n_test = PAPER_DATA.get(cfg.task, (None, None, None))
     if cfg.preset != "paper" or g is None or row["batch"] != cfg.global_batch_size: return {}
-    if phase == "train": return dict(recipe_hours=int(cfg.epochs * g * m / cfg.global_batch_size) * row["seconds"] / 3600)
+    if phase == "train":
+        return dict(recipe_hours=int(cfg.epochs * g * m / cfg.global_batch_size) * row["seconds"] / 3600)
     return dict(test_set_minutes=n_test / row["samples_per_s"] / 60) if n_test else {}
 
 # %% ../nbs/30_bench.ipynb #32cd503b

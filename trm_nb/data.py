@@ -42,7 +42,8 @@ class PuzzleDatasetMetadata:
     def load(cls, path):
         path = Path(path)
         try: d = json.loads(path.read_text())
-        except FileNotFoundError: raise FileNotFoundError(f"{path}: no dataset.json here; build the dataset first") from None
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path}: no dataset.json here; build the dataset first") from None
         except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
         names = [f.name for f in fields(cls)]
         if "total_puzzles" not in d and "sets" in d:   # older HRM builds lack it: count it
@@ -64,8 +65,12 @@ class SplitBuilder:
         "Add one puzzle: `inputs` and `labels` are [k, seq_len] (or [seq_len] for one example)."
         inputs, labels = np.atleast_2d(inputs), np.atleast_2d(labels)
         if inputs.shape != labels.shape or inputs.shape[1] != self.seq_len:
-            raise ValueError(f"puzzle {identifier}: inputs {inputs.shape} and labels {labels.shape} must both be [k, {self.seq_len}]")
-        self.inputs.append(inputs); self.labels.append(labels); self.identifiers.append(identifier)
+            raise ValueError(
+                f"puzzle {identifier}: inputs {inputs.shape} and labels {labels.shape} must both be [k, {self.seq_len}]"
+            )
+        self.inputs.append(inputs)
+        self.labels.append(labels)
+        self.identifiers.append(identifier)
         self.n_examples += len(inputs)
         self.puzzle_indices.append(self.n_examples)
 
@@ -75,20 +80,24 @@ class SplitBuilder:
         self.group_indices.append(len(self.identifiers))
 
     def arrays(self) -> dict:
-        if len(self.identifiers) != self.group_indices[-1]: raise ValueError("the last group is not closed: call end_group()")
+        if len(self.identifiers) != self.group_indices[-1]:
+            raise ValueError("the last group is not closed: call end_group()")
         cat = lambda xs: np.concatenate(xs).astype(self.dtype) if xs else np.zeros((0, self.seq_len), self.dtype)
         return dict(inputs=cat(self.inputs), labels=cat(self.labels),
                     puzzle_identifiers=np.array(self.identifiers, dtype=np.int32),
                     puzzle_indices=np.array(self.puzzle_indices, dtype=np.int32),
                     group_indices=np.array(self.group_indices, dtype=np.int32))
 
-    def metadata(self, vocab_size, num_puzzle_identifiers, sets=("all",), pad_id=0, ignore_label_id=0, blank_identifier_id=0):
+    def metadata(self, vocab_size, num_puzzle_identifiers, sets=("all",), pad_id=0, ignore_label_id=0,
+                 blank_identifier_id=0):
         "Metadata for a split made of this builder's arrays (one set)."
         n_puz = len(self.identifiers)
-        return PuzzleDatasetMetadata(pad_id=pad_id, ignore_label_id=ignore_label_id, blank_identifier_id=blank_identifier_id,
-                                     vocab_size=vocab_size, seq_len=self.seq_len, num_puzzle_identifiers=num_puzzle_identifiers,
+        return PuzzleDatasetMetadata(pad_id=pad_id, ignore_label_id=ignore_label_id,
+                                     blank_identifier_id=blank_identifier_id, vocab_size=vocab_size,
+                                     seq_len=self.seq_len, num_puzzle_identifiers=num_puzzle_identifiers,
                                      total_groups=len(self.group_indices) - 1,
-                                     mean_puzzle_examples=self.n_examples / max(n_puz, 1), total_puzzles=n_puz, sets=list(sets))
+                                     mean_puzzle_examples=self.n_examples / max(n_puz, 1), total_puzzles=n_puz,
+                                     sets=list(sets))
 
 # %% ../nbs/10_data.ipynb #4d719ed4
 def _alive(pid: int) -> bool:
@@ -102,7 +111,9 @@ def clean_stale_builds(out_dir) -> list:
     out_dir, gone = Path(out_dir), []
     for t in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
         pid = t.name[len(f".{out_dir.name}.tmp-"):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(t, ignore_errors=True); gone.append(t)
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(t, ignore_errors=True)
+            gone.append(t)
     return gone
 
 @contextmanager
@@ -127,9 +138,12 @@ def atomic_build(out_dir):
 
 def atomic_write_text(path, text: str):
     "Write `text` to `path` through a temporary file and an atomic rename (readers never see half a file)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try: tmp.write_text(text); os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
     except OSError as e:                                   # a full disk: say which file, leave no temporary behind
         tmp.unlink(missing_ok=True)
         raise OSError(e.errno, f"could not write {path} ({e.strerror or e})") from e
@@ -161,7 +175,8 @@ def load_split(root, split: str, mmap: bool = True):
         missing = [f for f in FIELDS if f not in data[s]]
         if missing: raise FileNotFoundError(f"{d}: set {s!r} lacks {[f'{s}__{m}.npy' for m in missing]}")
         if data[s]["inputs"].shape[1:] != (meta.seq_len,):
-            raise ValueError(f"{d / (s + '__inputs.npy')}: shape {data[s]['inputs'].shape} does not match seq_len {meta.seq_len}")
+            raise ValueError(
+                f"{d / (s + '__inputs.npy')}: shape {data[s]['inputs'].shape} does not match seq_len {meta.seq_len}")
     return meta, data
 
 # %% ../nbs/10_data.ipynb #86df7e1e
@@ -198,7 +213,8 @@ def collate(arrays: dict, meta: PuzzleDatasetMetadata, pad_to: int | None = None
 def _philox(seed) -> np.random.Generator: return np.random.Generator(np.random.Philox(seed=seed))
 
 def _rng_from(state) -> np.random.Generator:
-    g = np.random.Generator(np.random.Philox()); g.bit_generator.state = state
+    g = np.random.Generator(np.random.Philox())
+    g.bit_generator.state = state
     return g
 
 SAMPLER_STATE_VERSION = 2
@@ -217,7 +233,8 @@ class PuzzleSampler:
         self.local_bs = global_batch_size // world_size
         self.set_names = list(data)
         self.n_groups = [len(data[s]["group_indices"]) - 1 for s in self.set_names]
-        self._idx = [(np.asarray(data[s]["group_indices"], np.int64), np.asarray(data[s]["puzzle_indices"], np.int64)) for s in self.set_names]
+        self._idx = [(np.asarray(data[s]["group_indices"], np.int64), np.asarray(data[s]["puzzle_indices"], np.int64))
+                     for s in self.set_names]
         sizes = [np.diff(p) if len(p) > 1 else np.zeros(1, np.int64) for _, p in self._idx]
         self.min_examples, self.max_examples = [int(z.min()) for z in sizes], [max(1, int(z.max())) for z in sizes]
         self.iters = 0                 # walks begun: the official `_iters`, added to the seed
@@ -250,7 +267,9 @@ class PuzzleSampler:
                 self._perm_state = self._perm_gen.bit_generator.state
                 self._perm, self._epoch = self._perm_gen.permutation(G), e
             take = min(c, G - i)
-            out.append(self._perm[i:i + take]); self.start += take; c -= take
+            out.append(self._perm[i:i + take])
+            self.start += take
+            c -= take
         return np.concatenate(out)
 
     def _draw(self):
@@ -275,7 +294,9 @@ class PuzzleSampler:
                 slot = np.arange(len(seg)) - np.repeat(first, n)
                 keep = slot < np.repeat(k, n)
                 e = (np.repeat(pidx[p], n) + local)[keep]
-            ex.append(e); puz.append(np.repeat(p, k).astype(np.int32)); size += int(k.sum())
+            ex.append(e)
+            puz.append(np.repeat(p, k).astype(np.int32))
+            size += int(k.sum())
         if size < self.gbs: return None
         return np.concatenate(ex), np.concatenate(puz)
 
@@ -309,7 +330,8 @@ class PuzzleSampler:
         d = self.data[name]
         sl = slice(self.rank * self.local_bs, (self.rank + 1) * self.local_bs)
         ex, puz = ex[sl], puz[sl]
-        order = np.argsort(ex, kind="stable"); back = np.argsort(order)   # sorted reads are faster on a memory map
+        order = np.argsort(ex, kind="stable")
+        back = np.argsort(order)   # sorted reads are faster on a memory map
         batch = collate(dict(inputs=d["inputs"][ex[order]][back], labels=d["labels"][ex[order]][back],
                              puzzle_identifiers=d["puzzle_identifiers"][puz]), self.meta)
         return name, batch, self.gbs
@@ -330,11 +352,13 @@ class PuzzleSampler:
         if s.get("version") != SAMPLER_STATE_VERSION:
             raise ValueError("sampler state from an older version (one epoch per shuffle); it cannot be continued "
                              "bit-identically: start a fresh run")
-        mine = dict(seed=self.seed, global_batch_size=self.gbs, epochs_per_iter=self.epochs_per_iter, n_groups=list(self.n_groups))
+        mine = dict(seed=self.seed, global_batch_size=self.gbs, epochs_per_iter=self.epochs_per_iter,
+                    n_groups=list(self.n_groups))
         bad = {k: (s[k], v) for k, v in mine.items() if s[k] != v}
         if bad: raise ValueError(f"sampler state does not match this sampler (saved, now): {bad}; resume with the same "
                                  "seed, global batch size, epochs per iteration and dataset")
-        self.iters, self.iterations_done, self.end_of_iteration = s["iters"], s["iterations_done"], s["end_of_iteration"]
+        self.iters, self.iterations_done, self.end_of_iteration = s["iters"], s["iterations_done"], s[
+            "end_of_iteration"]
         self.set_pos, self.start, self._epoch = s["set_pos"], s["start"], s["epoch"]
         self.rng = None if s["rng"] is None else _rng_from(s["rng"])
         self.ex_rng = None if s["ex_rng"] is None else _rng_from(s["ex_rng"])
@@ -346,12 +370,15 @@ class PuzzleSampler:
                 self._perm = self._perm_gen.permutation(self.n_groups[self.set_pos])
 
 # %% ../nbs/10_data.ipynb #23e18634
-def official_schedule(meta: PuzzleDatasetMetadata, epochs: int, eval_interval: int | None, global_batch_size: int) -> dict:
+def official_schedule(meta: PuzzleDatasetMetadata, epochs: int, eval_interval: int | None,
+                      global_batch_size: int) -> dict:
     "The official run length: iterations of `eval_interval` epochs (None: one of all epochs) and the step count."
     epochs_per_iter = epochs if eval_interval is None else eval_interval
-    if epochs < 1 or epochs_per_iter < 1: raise ValueError(f"epochs ({epochs}) and eval_interval ({eval_interval}) must be >= 1")
+    if epochs < 1 or epochs_per_iter < 1:
+        raise ValueError(f"epochs ({epochs}) and eval_interval ({eval_interval}) must be >= 1")
     if epochs % epochs_per_iter:
-        raise ValueError(f"eval_interval {eval_interval} must divide epochs {epochs} (the official pretrain.py asserts it)")
+        raise ValueError(
+            f"eval_interval {eval_interval} must divide epochs {epochs} (the official pretrain.py asserts it)")
     per_iter = epochs_per_iter * meta.total_groups * meta.mean_puzzle_examples / global_batch_size
     return dict(epochs_per_iter=epochs_per_iter, total_iters=epochs // epochs_per_iter,
                 total_steps=int(epochs * meta.total_groups * meta.mean_puzzle_examples / global_batch_size),
@@ -363,7 +390,8 @@ def puzzle_of_examples(d: dict) -> np.ndarray:
     pidx = np.asarray(d["puzzle_indices"])
     return np.repeat(np.arange(len(pidx) - 1), np.diff(pidx))
 
-def iter_test_batches(meta: PuzzleDatasetMetadata, data: dict, global_batch_size: int, rank: int = 0, world_size: int = 1):
+def iter_test_batches(meta: PuzzleDatasetMetadata, data: dict, global_batch_size: int, rank: int = 0,
+                      world_size: int = 1):
     "Yield `(set_name, batch, n_real_global, lo, hi)` over every example of every set; rows lo:hi of the set are this rank's real rows."
     local = global_batch_size // world_size
     for name, d in data.items():
@@ -405,6 +433,7 @@ def plot_grid(ax, grid, cmap=None, wrong=None, title=None, vmin=None, vmax=None,
     if wrong is not None:
         for r, c in zip(*np.nonzero(np.asarray(wrong))):
             ax.add_patch(plt.Rectangle((c - .5, r - .5), 1, 1, fill=False, edgecolor="red", linewidth=2))
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
     if title: ax.set_title(title)
     return ax

@@ -58,14 +58,21 @@ class TRMConfig(Architecture):
     def __post_init__(self):
         if self.puzzle_emb_ndim is None: self.puzzle_emb_ndim = self.d
         self.pos_encodings = check_pos_encodings(self.pos_encodings)
-        for k in ('seq_len', 'vocab_size', 'num_puzzle_identifiers', 'batch_size', 'd', 'num_heads', 'layers', 'T', 'n', 'N_sup'):
+        for k in ('seq_len', 'vocab_size', 'num_puzzle_identifiers', 'batch_size', 'd', 'num_heads', 'layers', 'T', 'n',
+                  'N_sup'):
             if int(getattr(self, k)) < 1: raise ValueError(f"TRMConfig.{k}={getattr(self, k)} must be >= 1")
-        if self.d % self.num_heads: raise ValueError(f"TRMConfig: d={self.d} is not divisible by num_heads={self.num_heads}")
-        if self.puzzle_emb_ndim < 0 or self.puzzle_emb_len < 0: raise ValueError("TRMConfig: puzzle_emb_ndim and puzzle_emb_len must be >= 0")
+        if self.d % self.num_heads:
+            raise ValueError(f"TRMConfig: d={self.d} is not divisible by num_heads={self.num_heads}")
+        if self.puzzle_emb_ndim < 0 or self.puzzle_emb_len < 0:
+            raise ValueError("TRMConfig: puzzle_emb_ndim and puzzle_emb_len must be >= 0")
         if self.puzzle_emb_ndim > self.prefix_len * self.d:
-            raise ValueError(f"TRMConfig: puzzle_emb_ndim={self.puzzle_emb_ndim} does not fit in {self.prefix_len} prefix tokens of width d={self.d}")
-        if not 0 <= self.halt_exploration_prob <= 1: raise ValueError(f"TRMConfig.halt_exploration_prob={self.halt_exploration_prob} is not in [0, 1]")
-        if not isinstance(getattr(torch, self.forward_dtype, None), torch.dtype): raise ValueError(f"TRMConfig.forward_dtype={self.forward_dtype!r} is not a torch dtype")
+            raise ValueError(
+                f"TRMConfig: puzzle_emb_ndim={self.puzzle_emb_ndim} does not fit in {self.prefix_len} prefix tokens of width d={self.d}"
+            )
+        if not 0 <= self.halt_exploration_prob <= 1:
+            raise ValueError(f"TRMConfig.halt_exploration_prob={self.halt_exploration_prob} is not in [0, 1]")
+        if not isinstance(getattr(torch, self.forward_dtype, None), torch.dtype):
+            raise ValueError(f"TRMConfig.forward_dtype={self.forward_dtype!r} is not a torch dtype")
 
     @property
     def prefix_len(self) -> int:
@@ -114,7 +121,8 @@ class Block(nn.Module):
 
 class Net(nn.Module):
     "TRM's single network: `net(h, inj) = blocks(h + inj)` (official `L_level`)."
-    recompute = False     # activation checkpointing (`set_activation_checkpointing`): keep h + inj only, run the blocks again in backward
+    # activation checkpointing (`set_activation_checkpointing`): keep h + inj only, run the blocks again in backward
+    recompute = False
 
     def __init__(self, cfg: TRMConfig, num_layers: Optional[int] = None):
         super().__init__()
@@ -298,7 +306,8 @@ def forward(self: TRM, carry: Carry, batch: Dict[str, torch.Tensor], generator: 
             if not cfg.no_ACT_continue:
                 # Q-learning target for the continue head: bootstrap from one more step (no replay, no target net)
                 _, (_, nq_halt, nq_cont) = self.embed_and_recurse(y, z, data)
-                outputs['target_q_continue'] = torch.sigmoid(torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
+                outputs['target_q_continue'] = torch.sigmoid(
+                    torch.where(is_last, nq_halt, torch.maximum(nq_halt, nq_cont)))
     return Carry(y, z, steps, halted, data), outputs
 
 # %% ../nbs/01_model.ipynb #30ca231f

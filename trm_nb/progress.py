@@ -48,7 +48,9 @@ class TerminalBar(_tqdm):
     "A tqdm bar in the terminal that, on closing with `leave`, prints one line of what it did into the notebook."
     def close(self):
         "Close the bar, then print its summary line."
-        line = None if self.disable or not self.leave else self.format_meter(**{**self.format_dict, "bar_format": _SUMMARY})
+        line = None if self.disable or not self.leave else self.format_meter(**{
+            **self.format_dict, "bar_format": _SUMMARY
+        })
         line = line and re.sub(r"\(\s+", "(", line)          # tqdm pads the rate to a column
         super().close()
         if line:

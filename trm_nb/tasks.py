@@ -176,11 +176,7 @@ class SudokuTask(Task):
         plot_sudoku(np.clip(x - 1, 0, None), y - 1, prediction=None if pred is None else pred - 1, ax=axes[0])
 
 SUDOKU = SudokuTask(
-    name="sudoku",
-    title="Sudoku-Extreme",
-    dataset="sudoku-extreme",
-    seq_len=81,
-    vocab_size=11,
+    name="sudoku", title="Sudoku-Extreme", dataset="sudoku-extreme", seq_len=81, vocab_size=11,
     default_variant="TRM-MLP",
     recipes={
         "paper": dict(data="real", subsample=1000, num_aug=1000, epochs=50000, eval_interval=5000, T=3, n=6, lr=1e-4,
@@ -214,8 +210,8 @@ class MazeTask(Task):
                         progress=progress)
 
     def set_scores(self, pred, data, meta):
-        ok = valid_shortest_mask(np.asarray(data["inputs"])[pred["index"]], pred["preds"]) if len(
-            pred["preds"]) else np.zeros(0)
+        inputs = np.asarray(data["inputs"])[pred["index"]]
+        ok = valid_shortest_mask(inputs, pred["preds"]) if len(pred["preds"]) else np.zeros(0)
         return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
 
     def secondary(self, res):       # any shortest path counts, not only the tie-break one exact match asks for
@@ -226,12 +222,7 @@ class MazeTask(Task):
         plot_maze(np.asarray(x), np.asarray(y), None if pred is None else np.asarray(pred), ax=axes[0])
 
 MAZE = MazeTask(
-    name="maze",
-    title="Maze-Hard",
-    dataset="maze-hard",
-    seq_len=900,
-    vocab_size=6,
-    default_variant="TRM-Att",
+    name="maze", title="Maze-Hard", dataset="maze-hard", seq_len=900, vocab_size=6, default_variant="TRM-Att",
     recipes={
         "paper": dict(data="real", subsample=None, num_aug=0, maze_aug=False, epochs=50000, eval_interval=5000, T=3,
                       n=4, lr=1e-4, puzzle_emb_lr=1e-4, weight_decay=1.0, puzzle_emb_weight_decay=1.0, **ATT),
@@ -239,16 +230,16 @@ MAZE = MazeTask(
         "cpu": SMALL | dict(data="generated", gen_size=6, gen_train=16000, gen_test=256, subsample=None, num_aug=0,
                             maze_aug=False, global_batch_size=32, puzzle_emb_len=1, N_sup=8, max_steps=6000,
                             lr_warmup_steps=100, lr_min_ratio=0.1, compile=True, eval_interval=None, **ATT),
-        "smoke": SMALL |
-        dict(data="generated", gen_size=6, gen_train=16, gen_test=8, subsample=None, num_aug=0, maze_aug=True, d=32,
-             N_sup=2, global_batch_size=8, max_steps=4, eval_interval=None, lr_warmup_steps=2, **ATT),
+        "smoke": SMALL | dict(data="generated", gen_size=6, gen_train=16, gen_test=8, subsample=None, num_aug=0,
+                              maze_aug=True, d=32, N_sup=2, global_batch_size=8, max_steps=4, eval_interval=None,
+                              lr_warmup_steps=2, **ATT),
     },
     paper_text=dict(n=6, maze_aug=True, epochs=60000),
     notes=(
         "n = 4 in the official README; the paper's text says n = 6",
         "augmentation: the official builder's default is none (maze_aug=False); the paper says 8 dihedral transforms",
         "epochs: the official README says 50k; the paper's text says 60k"),
-    data_keys=("maze_aug", ),
+    data_keys=("maze_aug",),
 )
 
 # %% ../nbs/25_tasks.ipynb #ae6a34e5
