@@ -33,7 +33,7 @@ def test_analyses_notebook_smoke(tmp_path, env):
     out = tmp_path / "a.ipynb"
     r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / "analyses.ipynb"), str(out), "-p", "scale", "smoke",
                         "-p", "seeds", "1", "-p", "out_dir", str(tmp_path / "results")], env=env, capture_output=True, text=True,
-                       timeout=600, cwd=tmp_path)
+                       timeout=1200, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     res = tmp_path / "results"
     for t in ("test_time_compute", "halting", "difficulty", "seed_spread", "voting", "puzzle_embedding"):
