@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_data.ipynb #ddcffe94
 from __future__ import annotations
-import json, os, shutil, uuid
+import errno, json, os, shutil, uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -13,9 +13,9 @@ import torch
 
 # %% auto #0
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
-           'clean_stale_builds', 'atomic_build', 'atomic_write_text', 'write_split', 'write_identifiers', 'load_split',
-           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
-           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
+           'clean_stale_builds', 'clean_stale_temporaries', 'atomic_build', 'atomic_write', 'atomic_write_text',
+           'write_split', 'write_identifiers', 'load_split', 'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler',
+           'official_schedule', 'puzzle_of_examples', 'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -106,13 +106,27 @@ def _alive(pid: int) -> bool:
     except PermissionError: pass
     return True
 
+def _dead_owner(name: str, stem: str) -> bool:
+    "Is `name` (`<stem>.tmp-<pid>[-...]`) a temporary of a process that is gone?"
+    pid = name[len(stem) + 5:].split("-")[0]
+    return pid.isdigit() and not _alive(int(pid))
+
 def clean_stale_builds(out_dir) -> list:
     "Remove the temporary folders of builds of `out_dir` whose process is gone (killed midway); return them."
     out_dir, gone = Path(out_dir), []
     for t in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
-        pid = t.name[len(f".{out_dir.name}.tmp-"):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if _dead_owner(t.name, f".{out_dir.name}"):
             shutil.rmtree(t, ignore_errors=True)
+            gone.append(t)
+    return gone
+
+def clean_stale_temporaries(folder) -> list:
+    "Remove the temporary files (`.<name>.tmp-<pid>`) that killed writes left anywhere under `folder`; return them."
+    gone = []
+    for t in Path(folder).rglob(".*.tmp-*"):
+        stem = t.name[:t.name.rindex(".tmp-")]
+        if t.is_file() and _dead_owner(t.name, stem):
+            t.unlink(missing_ok=True)
             gone.append(t)
     return gone
 
@@ -136,17 +150,29 @@ def atomic_build(out_dir):
     tmp.rename(out_dir)
     if old is not None: shutil.rmtree(old, ignore_errors=True)
 
-def atomic_write_text(path, text: str):
-    "Write `text` to `path` through a temporary file and an atomic rename (readers never see half a file)."
+def atomic_write(path, write, what: str = "data", sync: bool = True):
+    """Call `write(f)` on a temporary binary file, then rename it to `path`: readers never see half a file (`sync`: on
+    disk before the rename). A failure (a full disk) leaves nothing behind and raises an OSError naming the file and
+    `what` was being written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text)
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            if sync: os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:                                   # a full disk: say which file, leave no temporary behind
+    except (OSError, RuntimeError) as e:          # torch reports a full disk as a RuntimeError ("enforce fail")
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise OSError(getattr(e, "errno", None) or errno.ENOSPC,
+                      f"could not write {what} to {path} ({first}); is the disk full?") from e
+    finally:
         tmp.unlink(missing_ok=True)
-        raise OSError(e.errno, f"could not write {path} ({e.strerror or e})") from e
+
+def atomic_write_text(path, text: str, what: str = "text"):
+    "Write `text` to `path` atomically (see `atomic_write`)."
+    atomic_write(path, lambda f: f.write(text.encode()), what, sync=False)
 
 def write_split(root, split: str, arrays_by_set: dict, metadata: PuzzleDatasetMetadata):
     "Write `<root>/<split>/<set>__<field>.npy` for every set and field, and `dataset.json`."
