@@ -12,7 +12,7 @@ from .presets import resolve_config
 from .train import Trainer
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'init_distributed', 'config_from_args', 'main']
+__all__ = ['USER_ERRORS', 'init_distributed', 'config_from_args', 'main', 'notebook_parameters']
 
 # %% ../nbs/29_cli.ipynb #49734a1b
 def init_distributed():
@@ -93,6 +93,38 @@ def main(argv=None):
         hint = "" if isinstance(e, RunError) else f" ({type(e).__name__}; --traceback shows where)"
         print(f"trm_nb.train: error: {msg}{hint}", file=sys.stderr)
         raise SystemExit(code)
+
+# %% ../nbs/29_cli.ipynb #28a73537
+_KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}      # what IPython itself adds to the namespace
+
+def _as_declared(name: str, value, kind):
+    "`value` as the annotated `kind` of parameter `name`, or a ConfigError naming it."
+    if value is None or kind is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool): return float(value)
+    if kind in (dict, list) and isinstance(value, str):
+        try: parsed = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"parameter {name}={value!r}: not valid JSON ({e.msg} at character {e.pos})") from None
+        if isinstance(parsed, kind): return parsed
+        value = parsed
+    raise ConfigError(f"parameter {name}={value!r}: expected {kind.__name__}, got {type(value).__name__}")
+
+def notebook_parameters(ns: dict, before: set) -> dict:
+    """The parameters of a notebook whose globals were `before` above its `parameters` cell and are `ns` below the
+    values papermill injected: each checked against its annotation; an unknown name holding a value (papermill injects
+    only values: modules and functions imported meanwhile are not parameters) is a ConfigError naming it."""
+    declared = {k: v for k, v in ns.get("__annotations__", {}).items() if k not in before}
+    kinds = {k: v if isinstance(v, type) else {"str": str, "int": int, "float": float, "bool": bool, "dict": dict,
+                                               "list": list}.get(str(v)) for k, v in declared.items()}
+    unknown = sorted(k for k, v in ns.items() if k not in before and k not in declared and not k.startswith("_")
+                     and k not in _KERNEL_NAMES and isinstance(v, (str, int, float, list, dict, type(None))))
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {unknown}: this notebook takes {sorted(declared)} (a run field goes "
+                          f"in overrides, e.g. -p overrides '{{\"N_sup\": 4}}')")
+    out = {k: _as_declared(k, ns[k], kinds[k]) for k in declared if k in ns}
+    ns.update(out)
+    return out
 
 # %% ../nbs/29_cli.ipynb #023ec5c0
 #| eval: false

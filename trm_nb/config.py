@@ -5,12 +5,13 @@
 # %% ../nbs/21_config.ipynb #791dffc9
 from __future__ import annotations
 import dataclasses, math
+from types import SimpleNamespace
 from dataclasses import dataclass, fields
 
 from .errors import RunError, ConfigError      # RunError: raised by the modules that import it from here
 from .layers import POS_ENCODINGS
 from .losses import LOSS_FNS
-from .model import Architecture
+from .model import Architecture, shape_problems
 from .optim import OPTIMIZERS
 from .tasks import get_task
 
@@ -103,15 +104,18 @@ class TrainConfig(Architecture):
     gpus: int = 0                         # >1: relaunch through torchrun with this many processes
     log_every: int = 10                   # steps between rows of metrics.csv
 
+    def __post_init__(self): validate(self)          # however it is made: Python, --set, --config, papermill
     def replace(self, **kw) -> "TrainConfig": return check_overrides_and_replace(self, kw)
 
 def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfig:
     "`cfg` with `overrides` applied and validated; unknown names and bad values fail at once, all in one error."
     names = [f.name for f in fields(TrainConfig)]
-    bad = [k for k in overrides if k not in names]
-    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if k in names})
-    unknown = [f"unknown field(s) {bad} (valid fields: {', '.join(names)})"] if bad else []
-    return validate(cfg, _extra=unknown)
+    unknown = [f"unknown field(s) {bad} (valid fields: {', '.join(names)})"] if (
+        bad := [k for k in overrides if k not in names]) else []
+    try: new = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if k in names})
+    except ConfigError as e: _raise(unknown + getattr(e, "problems", [str(e)]))
+    if unknown: _raise(unknown)
+    return new
 
 # %% ../nbs/21_config.ipynb #78faac65
 # What each field is to a run, declared once: the trainer's resume check and the study's "is this run finished" read these.
@@ -162,9 +166,15 @@ def _coerce(ann: str, v):
         if k == "tuple" and isinstance(v, (list, tuple)): return tuple(v), None
     return None, ("a finite " if "float" in kinds else "") + " or ".join(kinds)
 
-def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
-    "`cfg` with every field checked (type, range, choices, task) and normalised; one ConfigError lists every bad field."
-    errs, vals = list(_extra), {}
+def _raise(problems: list):
+    n = len(problems)
+    err = ConfigError(f"invalid config ({n} bad field{'s' if n > 1 else ''}): " + "; ".join(problems))
+    err.problems = list(problems)
+    raise err
+
+def validate(cfg: TrainConfig) -> TrainConfig:
+    "Check every field of `cfg` (type, range, choices, shape, task) and normalise it in place; one ConfigError lists every bad field."
+    errs, vals = [], {}
     for f in fields(TrainConfig):
         v = getattr(cfg, f.name)
         val, want = _coerce(str(f.type), v)
@@ -185,24 +195,24 @@ def validate(cfg: TrainConfig, _extra=()) -> TrainConfig:
             isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in vals.get("pass_ks", ())):
         errs.append(f"pass_ks={cfg.pass_ks!r} (expected a non-empty list of integers >= 1)")
     if "run_name" in vals and vals["run_name"] is not None and (vals["run_name"] in ("", ".", "..") or
-                                                                "/" in vals["run_name"]):
-        errs.append(f"run_name={cfg.run_name!r} (expected a folder name: not empty, no '/')")
+                                                                "/" in vals["run_name"] or "\\" in vals["run_name"]):
+        errs.append(f"run_name={cfg.run_name!r} (expected a folder name inside out_dir: not empty, no '/', not '..')")
     for k in ("out_dir", "data_dir"):
         if vals.get(k) == "": errs.append(f"{k}='' (expected a folder)")
     if vals.get("gen_min_blanks", 0) > vals.get("gen_max_blanks", math.inf):
         errs.append(f"gen_min_blanks={cfg.gen_min_blanks!r} (expected <= gen_max_blanks={cfg.gen_max_blanks!r})")
-    if vals.get("mlp_t") is False and vals.get("d") and vals.get("num_heads") and vals["d"] % vals["num_heads"]:
-        errs.append(f"d={cfg.d!r} (attention expects a multiple of num_heads={cfg.num_heads!r})")
+    shape = ("d", "num_heads", "expansion", "mlp_t", "pos_encodings")
+    if all(k in vals for k in shape): errs += shape_problems(SimpleNamespace(**{k: vals[k] for k in shape}))
+    t = None
     if "task" in vals:
         try:
             t = get_task(vals["task"])
             vals["task"] = t.name
         except ValueError as e:
             errs.append(str(e))
-            t = None
-    if errs:
-        raise ConfigError(f"invalid config ({len(errs)} bad field{'s' if len(errs) > 1 else ''}): " + "; ".join(errs))
-    cfg = dataclasses.replace(cfg, **vals)
+    if errs: _raise(errs)
+    for k, v in vals.items(): setattr(cfg, k, v)
     try: t.check(cfg)                                         # what the task cannot do (e.g. generated ARC)
-    except ValueError as e: raise ConfigError(f"invalid config: {e}") from None
+    except ValueError as e: _raise([str(e)])
     return cfg
+

@@ -20,9 +20,9 @@ from .layers import (trunc_normal_init_, rms_norm, CastedLinear, CastedEmbedding
 from .puzzle_emb import PuzzleEmbedding
 
 # %% auto #0
-__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'PSEUDOCODE', 'Architecture', 'TRMConfig', 'Block', 'Net', 'Carry', 'TRM',
-           'set_activation_checkpointing', 'split_official_prefix', 'official_to_trm_key', 'trm_to_official_key',
-           'resolve_dotted', 'pseudocode_table']
+__all__ = ['OFFICIAL_WRAPPERS', 'OFFICIAL_PREFIX', 'PSEUDOCODE', 'Architecture', 'shape_problems', 'TRMConfig', 'Block', 'Net',
+           'Carry', 'TRM', 'set_activation_checkpointing', 'split_official_prefix', 'official_to_trm_key',
+           'trm_to_official_key', 'resolve_dotted', 'pseudocode_table']
 
 # %% ../nbs/01_model.ipynb #21fe47df
 _OFFICIAL_NAMES = dict(d='hidden_size', layers='L_layers', T='H_cycles', n='L_cycles', N_sup='halt_max_steps')
@@ -42,6 +42,19 @@ class Architecture:
     mlp_t: bool = False                 # token mixer: SwiGLU over the sequence axis instead of attention
     puzzle_emb_ndim: int | None = None  # puzzle-embedding width (None -> d; 0 disables)
     puzzle_emb_len: int = 16            # prefix tokens (0 -> ceil(puzzle_emb_ndim / d))
+
+def shape_problems(arch) -> list:
+    "What a network of `arch`'s shape cannot build, one phrase per field (none: it builds)."
+    out, attention = [], not arch.mlp_t
+    if attention and arch.d % arch.num_heads:
+        out.append(f"d={arch.d} (attention expects a multiple of num_heads={arch.num_heads})")
+    elif attention and arch.pos_encodings == 'rope' and (arch.d // arch.num_heads) % 2:
+        out.append(f"num_heads={arch.num_heads} (RoPE rotates pairs of channels: the head width "
+                   f"d/num_heads={arch.d // arch.num_heads} must be even)")
+    if round(arch.expansion * arch.d * 2 / 3) < 1:            # the SwiGLU hidden width (`swiglu_hidden`) would be 0
+        out.append(f"expansion={arch.expansion} (the SwiGLU width round(expansion*d*2/3) is 0 at d={arch.d}; "
+                   f"expected >= {0.75 / arch.d:.3g})")
+    return out
 
 @dataclass
 class TRMConfig(Architecture):
@@ -73,6 +86,7 @@ class TRMConfig(Architecture):
             raise ValueError(f"TRMConfig.halt_exploration_prob={self.halt_exploration_prob} is not in [0, 1]")
         if not isinstance(getattr(torch, self.forward_dtype, None), torch.dtype):
             raise ValueError(f"TRMConfig.forward_dtype={self.forward_dtype!r} is not a torch dtype")
+        if problems := shape_problems(self): raise ValueError("TRMConfig: " + "; ".join(problems))
 
     @property
     def prefix_len(self) -> int:

@@ -39,9 +39,9 @@ def resolve_config(task: str = "sudoku", preset: str | None = None, variant: str
     # architecture the variant fixes (T, n, layers, mixer)
     base.update({k: val for k, val in v.cfg.items() if k in names})
     base.update(variant_overrides(variant))                           # training-side switches (e.g. no EMA)
-    cfg = TrainConfig(task=t.name, preset=preset, variant=variant)
-    cfg = check_overrides_and_replace(cfg, base)
-    cfg = check_overrides_and_replace(cfg, dict(overrides or {}))
+    # one step: a config is checked whenever it is made, and only the whole merge is a valid run
+    cfg = check_overrides_and_replace(TrainConfig(), dict(task=t.name, preset=preset, variant=variant) | base |
+                                      dict(overrides or {}))
     fixed = {k: val for k, val in v.cfg.items() if k in names and getattr(cfg, k) != val}
     if fixed:
         raise ConfigError(
