@@ -4,15 +4,16 @@
 
 # %% ../nbs/27_checkpoint.ipynb #cfc8564b
 from __future__ import annotations
-import dataclasses, json, re, shutil, warnings
+import dataclasses, hashlib, json, re, shutil, warnings
 from pathlib import Path
 import torch
-from .data import atomic_write_text
+from .data import atomic_write_text, clean_stale_temporaries
 from .config import RunError
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['write_checkpoint', 'checkpoints', 'latest_checkpoint', 'CheckpointError', 'load_file', 'read_checkpoint', 'carry_to']
+__all__ = ['sha256_of', 'write_checkpoint', 'checkpoints', 'latest_checkpoint', 'remove_unpublished', 'CheckpointError',
+           'load_file', 'read_checkpoint', 'carry_to']
 
 # %% ../nbs/27_checkpoint.ipynb #7f3affdc
 def _published(ckpt_dir) -> list:
@@ -28,14 +29,26 @@ def _published(ckpt_dir) -> list:
     steps = [q for q in ckpt_dir.glob("step_*") if re.fullmatch(r"step_\d+", q.name) and (q / "main.pt").exists()]
     return [q.name for q in sorted(steps, key=lambda q: int(q.name[5:]), reverse=True)]
 
+def sha256_of(path) -> str:
+    "The SHA-256 of the file at `path`, in hex."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
+    return h.hexdigest()
+
+def _save_checked(obj, path: Path):
+    "Save `obj` to `path` and its checksum to `<path>.sha256` (read back from the disk), both atomically."
+    atomic_save(obj, path, f"checkpoint part {path.name}")
+    atomic_write_text(path.with_name(path.name + ".sha256"), sha256_of(path) + "\n", f"the checksum of {path.name}")
+
 def write_checkpoint(ckpt_dir, step: int, shared: dict | None, local: dict, rank: int = 0, barrier=lambda: None,
                      keep: int = 2) -> Path:
     "Write `step_<step>/` (rank 0: `main.pt` = `shared`; each rank `rank<r>.pt` = `local`), publish it, keep `keep`."
     ckpt_dir = Path(ckpt_dir)
     d = ckpt_dir / f"step_{step}"
     try:
-        atomic_save(local, d / f"rank{rank}.pt")
-        if rank == 0: atomic_save(shared, d / "main.pt")
+        _save_checked(local, d / f"rank{rank}.pt")
+        if rank == 0: _save_checked(shared, d / "main.pt")
     except BaseException:
         if d.name not in _published(ckpt_dir):            # never leave half a checkpoint behind
             if rank == 0: shutil.rmtree(d, ignore_errors=True)
@@ -60,14 +73,26 @@ def latest_checkpoint(ckpt_dir) -> Path | None:
     c = checkpoints(ckpt_dir)
     return c[0] if c else None
 
+def remove_unpublished(ckpt_dir) -> list:
+    "Remove what killed writes left in `ckpt_dir`: step folders never published, temporaries of dead processes."
+    ckpt_dir, kept = Path(ckpt_dir), set(_published(ckpt_dir))
+    gone = [d for d in ckpt_dir.glob("step_*") if d.is_dir() and d.name not in kept]
+    for d in gone: shutil.rmtree(d, ignore_errors=True)
+    return gone + clean_stale_temporaries(ckpt_dir) if ckpt_dir.is_dir() else gone
+
+
 # %% ../nbs/27_checkpoint.ipynb #a46abcb1
 class CheckpointError(RunError):
     "A checkpoint file is missing, truncated or corrupt (the message names it)."
 
 def load_file(path) -> dict:
-    "Load one checkpoint file onto the CPU; a missing or damaged file raises a CheckpointError naming it."
+    "Load one checkpoint file onto the CPU; a missing, damaged (checksum) or unreadable file raises a CheckpointError naming it."
     path = Path(path)
     if not path.is_file(): raise CheckpointError(f"{path}: missing (the checkpoint folder is incomplete)")
+    sidecar = path.with_name(path.name + ".sha256")           # written with every checkpoint part (not final/ weights)
+    if sidecar.is_file() and (want := sidecar.read_text().strip()) != (got := sha256_of(path)):
+        raise CheckpointError(f"{path}: damaged since it was written (its SHA-256 is {got[:16]}..., the checkpoint "
+                              f"recorded {want[:16]}...)")
     try: return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""

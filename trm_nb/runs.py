@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .config import TrainConfig, RunError
 from .hardware import environment_info, git_commit
-from .data import atomic_write_text
+from .data import atomic_write, atomic_write_text
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'PATH_FIELDS', 'run_dir_of', 'RunBusyError', 'RunLock', 'lock_run', 'run_contents', 'atomic_save',
@@ -32,14 +32,14 @@ _HELD = {}                                    # resolved run folder -> [fd, numb
 
 class RunLock:
     "A holder of the OS lock on `<run_dir>/.lock`; `release()` (idempotent) lets it go."
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, wait: bool = False):
         self.run_dir = Path(run_dir).resolve()
         self.key = str(self.run_dir)
         self.held = False
         if self.key not in _HELD:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))    # wait: until the holder ends
             except BlockingIOError:
                 holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "unknown process"
                 os.close(fd)
@@ -65,9 +65,10 @@ class RunLock:
             fcntl.flock(ent[0], fcntl.LOCK_UN)
             os.close(ent[0])
 
-def lock_run(run_dir, owner=None) -> RunLock:
-    "Take the lock of `run_dir` (a RunBusyError names the holder); with `owner`, released when `owner` is garbage-collected."
-    lk = RunLock(run_dir)
+def lock_run(run_dir, owner=None, wait: bool = False) -> RunLock:
+    """Take the lock of `run_dir` (busy: a RunBusyError names the holder, or with `wait` block until it is free); with
+    `owner`, released when `owner` is garbage-collected."""
+    lk = RunLock(run_dir, wait)
     if owner is not None: weakref.finalize(owner, lk.release)
     return lk
 
@@ -81,23 +82,10 @@ def run_contents(run_dir) -> list:
     ]
 
 # %% ../nbs/26_runs.ipynb #ad58444e
-def atomic_save(obj, path):
-    "torch.save `obj` to `path` through a temporary file and an atomic rename."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    # a full disk: torch says "enforce fail" or "failed writing"; say which file
-    except (OSError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise OSError(getattr(e, "errno", None) or 28, f"could not write {path} ({first}); is the disk full?") from e
-    finally:
-        if tmp.exists(): tmp.unlink()
+def atomic_save(obj, path, what: str = "a checkpoint"):
+    "torch.save `obj` to `path` atomically (`trm_nb.data.atomic_write`: a failure names the file, leaves nothing)."
+    atomic_write(path, lambda f: torch.save(obj, f), what)
+
 
 # %% ../nbs/26_runs.ipynb #e9bf4a84
 def rng_state() -> dict:
