@@ -2,6 +2,7 @@
 import json, os, random, signal, subprocess, time
 import numpy as np
 import torch
+from trm_nb.checkpoint import sha256_of
 from conftest import train_cmd
 
 STEPS = "max_steps=60"
@@ -68,5 +69,6 @@ def test_resume_refuses_another_world_size(tmp_path, env):
     ck = tmp_path / "results" / "sudoku" / "r" / "checkpoints"
     main = ck / json.loads((ck / "latest.json").read_text())["path"] / "main.pt"
     state = torch.load(main, weights_only=False); state["world_size"] = 2; torch.save(state, main)
+    (main.parent / "main.pt.sha256").write_text(sha256_of(main))     # a sound checkpoint of 2 processes, not a damaged one
     r = subprocess.run(train_cmd(tmp_path, "r", "max_steps=6", "resume=true"), env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode != 0 and "resume with the same number" in r.stderr

@@ -4,7 +4,7 @@
 
 # %% ../nbs/27_checkpoint.ipynb #cfc8564b
 from __future__ import annotations
-import dataclasses, hashlib, json, re, shutil, warnings
+import dataclasses, hashlib, json, math, re, shutil, warnings
 from pathlib import Path
 import torch
 from .data import atomic_write_text, clean_stale_temporaries
@@ -13,7 +13,7 @@ from .runs import atomic_save
 
 # %% auto #0
 __all__ = ['sha256_of', 'write_checkpoint', 'checkpoints', 'latest_checkpoint', 'remove_unpublished', 'CheckpointError',
-           'load_file', 'read_checkpoint', 'carry_to']
+           'load_file', 'read_checkpoint', 'weight_scale', 'carry_to']
 
 # %% ../nbs/27_checkpoint.ipynb #7f3affdc
 def _published(ckpt_dir) -> list:
@@ -91,7 +91,7 @@ def load_file(path) -> dict:
     if not path.is_file(): raise CheckpointError(f"{path}: missing (the checkpoint folder is incomplete)")
     sidecar = path.with_name(path.name + ".sha256")           # written with every checkpoint part (not final/ weights)
     if sidecar.is_file() and (want := sidecar.read_text().strip()) != (got := sha256_of(path)):
-        raise CheckpointError(f"{path}: damaged since it was written (its SHA-256 is {got[:16]}..., the checkpoint "
+        raise CheckpointError(f"{path}: cannot be read, damaged since it was written (its SHA-256 is {got[:16]}..., the checkpoint "
                               f"recorded {want[:16]}...)")
     try: return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as e:
@@ -102,6 +102,13 @@ def read_checkpoint(d, rank: int = 0) -> tuple:
     "`(shared, local)` parts of checkpoint folder `d` for process `rank`."
     d = Path(d)
     return load_file(d / "main.pt"), load_file(d / f"rank{rank}.pt")
+
+def weight_scale(state: dict) -> float:
+    "The largest magnitude among the raw and EMA weights of an engine state (`Engine.state_dict`); inf if any is not finite."
+    ts = [t for t in state["model"].values() if t.is_floating_point()]
+    ts += [t for t in ((state.get("ema") or {}).get("shadow") or {}).values() if t.is_floating_point()]
+    big = max((float(t.detach().abs().max()) for t in ts if t.numel()), default=0.0)
+    return big if all(bool(torch.isfinite(t).all()) for t in ts) else math.inf
 
 def carry_to(carry, device):
     "Move every tensor of a carry (a dataclass of tensors and dicts of tensors) to `device`."

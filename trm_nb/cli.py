@@ -4,7 +4,7 @@
 
 # %% ../nbs/29_cli.ipynb #56a6368c
 from __future__ import annotations
-import argparse, json, os, sys, warnings
+import argparse, json, os, signal, sys, warnings
 from pathlib import Path
 import torch
 from .config import TrainConfig, RunError, ConfigError, check_overrides_and_replace
@@ -40,6 +40,8 @@ def _parser():
     p.add_argument("--overwrite", action="store_true", help="a fresh run may replace the run already in its folder")
     p.add_argument("--fresh-if-missing", action="store_true",
                    help="with --resume: start the run if it has no checkpoint yet")
+    p.add_argument("--strict-resume", action="store_true",
+                   help="with --resume: refuse settings that differ from the checkpoint's (default: print them)")
     p.add_argument("--out-dir")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any TrainConfig field (JSON values)")
@@ -57,6 +59,7 @@ def config_from_args(argv=None) -> TrainConfig:
     if a.resume: over["resume"] = True
     if a.overwrite: over["overwrite"] = True
     if a.fresh_if_missing: over["resume_missing"] = "fresh"
+    if a.strict_resume: over["resume_changes"] = "refuse"
     if a.out_dir: over["out_dir"] = a.out_dir
     if a.config:
         try: base = json.loads(Path(a.config).read_text())
@@ -86,6 +89,10 @@ def main(argv=None):
             tr.fit()
         finally:
             if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+    except KeyboardInterrupt as e:                 # Ctrl-C or SIGTERM: the run is recorded as interrupted, resumable
+        if show_tb: raise
+        print(f"trm_nb.train: {e or 'interrupted'}", file=sys.stderr)
+        raise SystemExit(128 + int(getattr(e, "signum", signal.SIGINT)))
     except USER_ERRORS as e:
         if show_tb: raise
         code = 2 if not started or getattr(e, "exit_code", 1) == 2 else 1

@@ -100,6 +100,8 @@ class TrainConfig(Architecture):
     resume_missing: str = "error"
     # a fresh run may replace the run already in its folder (deleted once data is built)
     overwrite: bool = False
+    # a resume with other settings (lr, schedule, ...) than the checkpoint's: allow (and print them) | refuse
+    resume_changes: str = "allow"
     keep_checkpoints: int = 2             # newest checkpoints kept; a corrupt newest one falls back to the one before
     gpus: int = 0                         # >1: relaunch through torchrun with this many processes
     log_every: int = 10                   # steps between rows of metrics.csv
@@ -125,10 +127,10 @@ IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "
                    "gen_max_blanks", "arc_max_tasks", "arc_canvas", *(f.name for f in fields(Architecture)),
                    "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
 # How a run is run: none of them changes what it computes.
-RUN_CONTROL = ("resume", "resume_missing", "overwrite", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
+RUN_CONTROL = ("resume", "resume_missing", "overwrite", "resume_changes", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
                "checkpoint_every", "run_name", "train_probe")
 # How a run was started: never compared, not even on resume.
-NOT_RECORDED = ("resume", "resume_missing", "overwrite")
+NOT_RECORDED = ("resume", "resume_missing", "overwrite", "resume_changes")
 # Extra evaluations train nothing differently (they restore the random streams), but ARC's pooled voting pools them.
 POOLED_EVALS = ("eval_every",)
 # Nothing changes in an eager run (activation checkpointing recomputes the same values bit for bit), but a compiled
@@ -149,6 +151,7 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=POS_ENCODINGS,
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),
+               resume_changes=("allow", "refuse"),
                compile_scope=("net", "step"),
                compile_mode=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"))
 

@@ -13,7 +13,7 @@ from .config import TrainConfig, RunError, RUN_CONTROL, POOLED_EVALS, EAGER_CONT
 from .presets import resolve_config, trm_config
 from .tasks import get_task, ARC_CPU_CANVAS
 from .variants import get_variant, build_variant, effective_depth
-from .runs import run_dir_of, atomic_save
+from .runs import run_dir_of, atomic_save, lock_run, RunBusyError
 from .checkpoint import latest_checkpoint, load_file
 from .train import Trainer
 from .progress import progress_bar, terminal_stream
@@ -21,8 +21,9 @@ from .progress import progress_bar, terminal_stream
 # %% auto #0
 __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DEFAULTS', 'TABLE_ROWS', 'PAPER_RUNTIME', 'slug',
            'StudyRun', 'same_run', 'run_status', 'checkout_root', 'code_changes', 'refuse_dirty_code', 'train_one',
-           'keep_final', 'run_all', 'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'table_study',
-           'at_scale', 'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan']
+           'keep_final', 'claim_and_train', 'run_all', 'code_versions', 'model_sizes', 'hardware', 'hardware_of',
+           'collect', 'table_study', 'at_scale', 'study_configs', 'scale_gap', 'data_used', 'paper_command',
+           'paper_plan']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -166,21 +167,53 @@ def keep_final(cfg: TrainConfig) -> Path:
     atomic_save(slim | dict(model=weights, ema=None), d / "final" / "main.pt")
     return d / "final" / "main.pt"
 
+def _say(msg: str): print(msg, file=terminal_stream(), flush=True)
+
+def claim_and_train(cfg: TrainConfig, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
+                    keep_weights=lambda cfg: cfg.seed == 0, allow_dirty: bool = False, wait: bool = False) -> bool:
+    """Take the run's lock, then train it unless it is finished by now (resuming a partial run, replacing a stale one);
+    False if another process holds the lock and not `wait`. Deciding under the lock: no run is trained twice."""
+    d = run_dir_of(cfg)
+    try: lock = lock_run(d, wait=wait)
+    except RunBusyError: return False
+    try:
+        status = run_status(cfg)
+        if status == "finished":
+            _say(f"  {d.name}: finished by another process meanwhile")
+            return True
+        if gpus > 1: lock.release()                 # torchrun's processes take the lock themselves
+        train_one(cfg.replace(resume=status == "partial", overwrite=status != "partial"), gpus, terminal=terminal,
+                  allow_dirty=allow_dirty)
+        if keep_weights(cfg): keep_final(cfg)
+        if not keep_checkpoints: shutil.rmtree(d / "checkpoints", ignore_errors=True)
+    finally:
+        lock.release()
+    return True
+
 def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
             keep_weights=lambda cfg: cfg.seed == 0, allow_dirty: bool = False) -> dict:
-    "Train every config that is not finished (resuming partial ones), one after another; return {run name: status}."
+    """Train every config that is not finished (resuming partial ones), one after another; a run another process is
+    training is left to it and waited for at the end. Return {run name: status}."""
     todo = [c for c in configs if run_status(c) != "finished"]
     refuse_dirty_code(todo, allow_dirty)                                  # before anything is trained
     bar = progress_bar(total=len(configs), initial=len(configs) - len(todo), desc="runs", unit="run")
+    how = dict(gpus=gpus, keep_checkpoints=keep_checkpoints, terminal=terminal, keep_weights=keep_weights,
+               allow_dirty=allow_dirty)
+    busy = []
     for cfg in todo:
         bar.set_postfix_str(f"{cfg.variant} seed {cfg.seed}")
-        train_one(cfg.replace(resume=run_status(cfg) == "partial", overwrite=True), gpus, terminal=terminal,
-                  allow_dirty=allow_dirty)                                # todo or stale: from scratch
-        if keep_weights(cfg): keep_final(cfg)
-        if not keep_checkpoints: shutil.rmtree(run_dir_of(cfg) / "checkpoints", ignore_errors=True)
+        if claim_and_train(cfg, **how):
+            bar.update(1)
+            continue
+        busy.append(cfg)
+        _say(f"  {run_dir_of(cfg).name}: another process is training it; coming back to it after the others")
+    for cfg in busy:
+        _say(f"  {run_dir_of(cfg).name}: waiting for the other process to end it")
+        claim_and_train(cfg, **how, wait=True)
         bar.update(1)
     bar.close()
     return {run_dir_of(c).name: run_status(c) for c in configs}
+
 
 # %% ../nbs/40_study.ipynb #c0de0002
 def _code_tree(commit: str, root: Path):

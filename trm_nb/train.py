@@ -4,7 +4,7 @@
 
 # %% ../nbs/28_train.ipynb #ee787c95
 from __future__ import annotations
-import json, os, runpy, shutil, time, warnings
+import json, math, os, random, runpy, shutil, signal, threading, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -14,16 +14,18 @@ from .config import TrainConfig, RunError, ConfigError, IDENTITY_FIELDS, NOT_REC
 from .presets import resolve_dtype, fast_dtype
 from .tasks import get_task
 from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
+from .data import clean_stale_temporaries
 from .progress import progress_bar
 from .evaluate import predict, score
 from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval
 from .runs import lock_run, run_contents
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, CheckpointError
+from .checkpoint import load_file, remove_unpublished, weight_scale
 from .engine import Engine, distributed
 from .scoring import arc_unscorable, unscored_arc, save_predictions
 
 # %% auto #0
-__all__ = ['Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'estimate_step_seconds']
+__all__ = ['SANE_GROWTH', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'RunInterrupted', 'estimate_step_seconds']
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -37,6 +39,7 @@ class Trainer:
         self.run_name = self.run_dir.name
         self.ckpt_dir = self.run_dir / "checkpoints"
         self._lock = lock_run(self.run_dir, owner=self) if rank == 0 else None     # one run per folder (until exit)
+        self.finished = None                     # rank 0: the record of a finished run that a resume leaves as it is
         if rank == 0: self.check_run_dir()                                         # before building or writing anything
         if rank == 0: self.task.prepare(cfg, progress=self.progress)
         self._barrier()
@@ -49,8 +52,11 @@ class Trainer:
         # the official batch stream: iterations of `eval_interval` epochs from one seeded generator each (trm_nb.data)
         self.schedule = official_schedule(self.meta, cfg.epochs, cfg.eval_interval, cfg.global_batch_size)
         total_steps = cfg.max_steps or max(1, self.schedule["total_steps"])
+        random.seed(cfg.seed)                    # the global streams a checkpoint saves start the same in every run
+        np.random.seed(cfg.seed)
         self.engine = Engine(cfg, self.meta, world_size, rank, self.device, total_steps)
         self.model = self.engine.model
+        self.init_scale = weight_scale(self.engine.state_dict())    # what a sane checkpoint's weights are measured by
         self.sampler = PuzzleSampler(self.meta, self.train_data, cfg.global_batch_size, seed=cfg.seed, rank=rank,
                                      world_size=world_size, epochs_per_iter=self.schedule["epochs_per_iter"])
         self.wall_before = 0.0
@@ -99,6 +105,14 @@ def check_run_dir(self: Trainer):
     if self.device.type == "cpu" and cfg.forward_dtype == "float16":
         raise ConfigError("invalid config: forward_dtype='float16' (float16 needs a GPU; on a CPU use float32 or "
                           "bfloat16)")
+    clean_stale_temporaries(self.run_dir)                # what killed writes left; this process holds the lock
+    try: record = json.loads((self.run_dir / "run.json").read_text())
+    except (OSError, ValueError): record = {}
+    if isinstance(record, dict) and record.get("status") == "finished" and not cfg.overwrite:
+        if not cfg.resume:
+            raise RunError(f"{self.run_dir} already holds a run, finished at step {record.get('steps')}; it is kept as "
+                           f"it is: --overwrite (overwrite=true) trains it again from scratch, or pick another run_name")
+        if self.check_finished(record): return
     if cfg.resume:
         if not checkpoints(self.ckpt_dir):
             if cfg.resume_missing == "error":
@@ -118,6 +132,25 @@ def check_run_dir(self: Trainer):
                        f"with --overwrite (overwrite=true; nothing is deleted before the new run's data is built), "
                        f"or pick another run_name")
 
+@patch
+def check_finished(self: Trainer, record: dict) -> bool:
+    """A resume of the finished run `record`: True (and `self.finished` set) when there is nothing to do; False when it
+    asks for more steps and a checkpoint can take it there; otherwise a ResumeError. Writes nothing."""
+    cfg = self.cfg
+    try: old = json.loads((self.run_dir / "config.json").read_text())
+    except (OSError, ValueError): old = record.get("config") or {}
+    diffs, _ = config_diff(old, asdict(cfg))
+    if diffs: _refuse_resume(self.run_dir, diffs)
+    steps = record.get("steps") or 0
+    more = cfg.max_steps > steps if cfg.max_steps else cfg.epochs > old.get("epochs", cfg.epochs)
+    if not more:
+        self.finished = record
+        return True
+    if not checkpoints(self.ckpt_dir):
+        raise ResumeError(f"{self.run_dir} is finished at step {steps} and keeps no checkpoint to go on from (a study "
+                          f"keeps only final/ weights): it is left as it is; --overwrite trains it again from scratch")
+    return False
+
 # %% ../nbs/28_train.ipynb #736ad372
 @patch
 def train_step(self: Trainer, batch: dict) -> dict:
@@ -131,13 +164,34 @@ def train_step(self: Trainer, batch: dict) -> dict:
 class NonFiniteError(RunError, FloatingPointError):
     "A non-finite loss or weight: the run stops without saving it."
 
+SANE_GROWTH = 100       # a checkpoint whose weights grew past 100x their initial scale is no place to resume from
+
+@patch
+def sane_checkpoint(self: Trainer):
+    "`(newest checkpoint whose weights stay within SANE_GROWTH x their initial scale or None, {folder: scale})`."
+    scales = {}
+    for ck in checkpoints(self.ckpt_dir):
+        try: scales[ck] = weight_scale(load_file(ck / "main.pt"))
+        except CheckpointError: continue
+        if scales[ck] <= SANE_GROWTH * self.init_scale: return ck, scales
+    return None, scales
+
 @patch
 def non_finite(self: Trainer, what: str) -> NonFiniteError:
-    "The error of a run that went non-finite, naming its newest (always finite) checkpoint."
+    "The error of a run that went non-finite, naming its newest (always finite) checkpoint and the newest sane one."
     last = latest_checkpoint(self.ckpt_dir) if self.rank == 0 else None
-    hint = "; resume from it with a lower lr" if last else ""
-    return NonFiniteError(f"{what} at or before step {self.step} of run {self.run_dir}; stopped without saving it; "
-                          f"the last finite checkpoint is {last or 'none (no checkpoint yet)'}{hint}")
+    msg = (f"{what} at or before step {self.step} of run {self.run_dir}; stopped without saving it; "
+           f"the last finite checkpoint is {last or 'none (no checkpoint yet)'}")
+    if last is None: return NonFiniteError(msg)
+    sane, scales = self.sane_checkpoint()
+    if sane == last: return NonFiniteError(msg + "; resume from it with a lower lr")
+    grown = f"its weights reach {scales.get(last, math.inf):.3g} against {self.init_scale:.3g} at initialisation"
+    if sane is None:
+        return NonFiniteError(msg + f", but {grown}, as do those of every kept checkpoint: no checkpoint is sane to "
+                              f"resume from; train again with a lower lr (--overwrite)")
+    newer = [ck.name for ck in checkpoints(self.ckpt_dir) if ck != sane and int(ck.name[5:]) > int(sane.name[5:])]
+    return NonFiniteError(msg + f", but {grown}; the newest sane one is {sane}: remove {newer} and resume with a "
+                          f"lower lr")
 
 @patch
 def _any_rank(self: Trainer, flag: torch.Tensor) -> torch.Tensor:
@@ -210,6 +264,12 @@ def load_checkpoint(self: Trainer, path=None) -> bool:
         warnings.warn(f"{err or d}; falling back to the previous checkpoint {cands[i + 1]}")
     diffs, changed = config_diff(main["config"], asdict(self.cfg))
     if diffs: _refuse_resume(d, diffs)
+    if changed:                                       # allowed (a lower lr after a blow-up), but never silently
+        what = "; ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+        if self.cfg.resume_changes == "refuse":
+            raise ResumeError(f"refusing to resume {d} with changed settings: {what} (resume_changes='refuse'; drop "
+                              f"--strict-resume to accept them)")
+        if self.rank == 0: print(f"resuming {self.run_dir} with changed settings (recorded in run.json): {what}")
     if main["world_size"] != self.world:
         raise ResumeError(f"{d}: written by {main['world_size']} process(es), resumed with {self.world}; "
                           f"resume with the same number")
@@ -294,6 +354,7 @@ def eval_due(self: Trainer, step: int) -> bool:
 @patch
 def _evaluate_and_log(self: Trainer):
     self._stage = "evaluation"
+    self.check_finite()                  # scores of non-finite weights are never written
     st, t = rng_state(), time.time()     # evaluation must not move the random streams of training
     res = self.evaluate()
     set_rng_state(st)
@@ -305,6 +366,7 @@ def _start(self: Trainer) -> bool:
     "Resume or start afresh; only after every check has passed is anything in the run folder written. True if resumed."
     resumed = bool(self.cfg.resume and self.load_checkpoint())
     if self.rank == 0:
+        remove_unpublished(self.ckpt_dir)                 # half a checkpoint from a kill while writing it
         ev = self.run_dir / "eval"
         if resumed:
             self.log.truncate(self.step)                          # drop rows a killed run wrote after its checkpoint
@@ -355,11 +417,30 @@ def _train_to_the_end(self: Trainer, bar, on_log=None):
             self.timing["checkpoint_s"] += time.time() - t
         if do_eval: self._evaluate_and_log()
 
+class RunInterrupted(KeyboardInterrupt):
+    "Ctrl-C or SIGTERM during a run: it is recorded as interrupted and resumes from its newest checkpoint."
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
+
+def _sigterm(signum, frame): raise RunInterrupted("SIGTERM", signal.SIGTERM)
+
 @patch
 def fit(self: Trainer, on_log=None) -> dict:
     "Train to `total_steps` (resuming if asked), checkpointing and evaluating on the way; return the final scores."
     self._t0 = time.time()
+    if self._on_ranks(self.finished is not None, every=False):
+        if self.rank == 0:
+            print(f"{self.run_dir} is finished ({self.finished.get('steps')} steps): nothing to do "
+                  f"(--overwrite trains it again from scratch)")
+            self.last_eval = self.finished.get("final_metrics") or {}
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        return self.last_eval
     if self._lock is None and self.rank == 0: self._lock = lock_run(self.run_dir, owner=self)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGTERM, _sigterm) if main_thread else None
     try:
         resumed = self._start()
         if resumed and self.progress: print(f"resumed {self.run_dir} at step {self.step}")
@@ -379,13 +460,20 @@ def fit(self: Trainer, on_log=None) -> dict:
             error = dict(error=f"{type(e).__name__}: {e}")
             try: self.write_run_json(f"{what}: {self._stage} at step {self.step}", error)
             except Exception: pass
-            raise
+            if not isinstance(e, KeyboardInterrupt): raise
+            why = "SIGTERM" if getattr(e, "signum", None) == signal.SIGTERM else "Ctrl-C"
+            last = latest_checkpoint(self.ckpt_dir) if self.rank == 0 else None
+            raise RunInterrupted(f"{self.run_dir} interrupted ({why}) during {self._stage} at step {self.step}; "
+                                 f"recorded in run.json; --resume continues it from "
+                                 f"{last or 'the start (no checkpoint yet)'}", getattr(e, "signum", signal.SIGINT)) from None
         self.write_run_json("finished")
         return self.last_eval
     finally:
+        if old_handler is not None: signal.signal(signal.SIGTERM, old_handler)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
 
 # %% ../nbs/28_train.ipynb #74327706
 def _sync(device):
