@@ -10,12 +10,14 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
 import torch
+from .errors import RunError
 
 # %% auto #0
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
-           'clean_stale_builds', 'clean_stale_temporaries', 'atomic_build', 'atomic_write', 'atomic_write_text',
-           'write_split', 'write_identifiers', 'load_split', 'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler',
-           'official_schedule', 'puzzle_of_examples', 'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
+           'first_line', 'clean_stale_builds', 'clean_stale_temporaries', 'atomic_build', 'atomic_write',
+           'atomic_write_text', 'write_split', 'write_identifiers', 'DatasetError', 'verify_split', 'load_split',
+           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
+           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -100,6 +102,10 @@ class SplitBuilder:
                                      sets=list(sets))
 
 # %% ../nbs/10_data.ipynb #4d719ed4
+def first_line(e: BaseException) -> str:
+    "The first line of an exception's message (its type's name if it has none): what a one-line error quotes."
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -164,7 +170,7 @@ def atomic_write(path, write, what: str = "data", sync: bool = True):
             if sync: os.fsync(f.fileno())
         os.replace(tmp, path)
     except (OSError, RuntimeError) as e:          # torch reports a full disk as a RuntimeError ("enforce fail")
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        first = first_line(e)
         raise OSError(getattr(e, "errno", None) or errno.ENOSPC,
                       f"could not write {what} to {path} ({first}); is the disk full?") from e
     finally:
@@ -188,21 +194,80 @@ def write_identifiers(root, names: list):
     "Write `identifiers.json`: puzzle identifier index -> name."
     Path(root, "identifiers.json").write_text(json.dumps(list(names)))
 
-def load_split(root, split: str, mmap: bool = True):
-    "Load one split: `(metadata, {set_name: {field: array}})`; inputs and labels are memory-mapped."
+# %% ../nbs/10_data.ipynb #1d3ce303
+class DatasetError(RunError, ValueError):
+    "A dataset file that cannot be read or disagrees with its `dataset.json`; the message names the file."
+    exit_code = 2
+
+_REBUILD = "the dataset is damaged: delete its folder to rebuild it"
+
+def _read_array(f: Path, mmap: bool):
+    "One `.npy` file (memory-mapped with `mmap`); an unreadable one raises a DatasetError naming it."
+    try: return np.load(f, mmap_mode="r" if mmap else None)
+    except (OSError, ValueError, EOFError) as e:
+        raise DatasetError(f"{f}: cannot be read, truncated or not a .npy file ({first_line(e)}); {_REBUILD}") from None
+
+def _outside(x, hi: int, allowed=()) -> tuple | None:
+    "`(min, max)` of `x` if a value lies outside `0 .. hi - 1` and is not in `allowed`, else None."
+    if x.size == 0: return None
+    lo_, hi_ = int(x.min()), int(x.max())
+    if lo_ >= 0 and hi_ < hi: return None
+    if allowed and np.isin(x[(x < 0) | (x >= hi)], allowed).all(): return None
+    return lo_, hi_
+
+def _check_offsets(f: Path, idx, total: int, what: str):
+    "`idx` (file `f`) must start at 0, never decrease and end at `total`, the number of `what`."
+    if idx.ndim != 1 or len(idx) == 0: raise DatasetError(f"{f}: shape {idx.shape}, expected [{what} + 1]; {_REBUILD}")
+    down = np.flatnonzero(np.diff(idx.astype(np.int64)) < 0)
+    if idx[0] != 0: how = f"starts at {idx[0]}"
+    elif len(down): how = f"decreases at entry {down[0] + 1} ({idx[down[0]]} -> {idx[down[0] + 1]})"
+    elif idx[-1] != total: how = f"ends at {idx[-1]}"
+    else: return
+    raise DatasetError(f"{f}: {how}, but offsets must run from 0 up to the {total} {what} of the set; {_REBUILD}")
+
+def verify_split(d, meta: PuzzleDatasetMetadata, data: dict):
+    "Check the arrays of every set of split folder `d` against `meta`; a DatasetError names the first bad file."
+    d = Path(d)
+    for k in ("vocab_size", "seq_len", "num_puzzle_identifiers"):
+        v = getattr(meta, k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise DatasetError(f"{d / 'dataset.json'}: {k}={v!r}, expected an integer >= 1; {_REBUILD}")
+    ignored = [v for v in (meta.ignore_label_id, IGNORE_LABEL_ID) if v is not None]
+    for s, arrays in data.items():
+        f = {k: d / f"{s}__{k}.npy" for k in FIELDS}
+        for k in FIELDS:
+            if not np.issubdtype(arrays[k].dtype, np.integer):
+                raise DatasetError(f"{f[k]}: dtype {arrays[k].dtype}, expected integers; {_REBUILD}")
+        x, y = arrays["inputs"], arrays["labels"]
+        if x.ndim != 2 or x.shape[1] != meta.seq_len:
+            raise DatasetError(f"{f['inputs']}: shape {x.shape} does not match seq_len {meta.seq_len}; {_REBUILD}")
+        if y.shape != x.shape: raise DatasetError(f"{f['labels']}: shape {y.shape}, inputs have {x.shape}; {_REBUILD}")
+        for k, allowed in (("inputs", ()), ("labels", ignored)):
+            bad = _outside(arrays[k], meta.vocab_size, allowed)
+            if bad: raise DatasetError(f"{f[k]}: tokens {bad[0]}..{bad[1]}, outside 0..{meta.vocab_size - 1} "
+                                       f"(vocab_size {meta.vocab_size} in dataset.json); {_REBUILD}")
+        _check_offsets(f["puzzle_indices"], arrays["puzzle_indices"], len(x), "examples")
+        ids = arrays["puzzle_identifiers"]
+        if ids.shape != (len(arrays["puzzle_indices"]) - 1,):
+            raise DatasetError(f"{f['puzzle_identifiers']}: shape {ids.shape}, but puzzle_indices lists "
+                               f"{len(arrays['puzzle_indices']) - 1} puzzles; {_REBUILD}")
+        bad = _outside(ids, meta.num_puzzle_identifiers)
+        if bad: raise DatasetError(f"{f['puzzle_identifiers']}: identifiers {bad[0]}..{bad[1]}, outside 0.."
+                                   f"{meta.num_puzzle_identifiers - 1} (num_puzzle_identifiers in dataset.json); "
+                                   f"{_REBUILD}")
+        _check_offsets(f["group_indices"], arrays["group_indices"], len(ids), "puzzles")
+
+def load_split(root, split: str, mmap: bool = True, verify: bool = True):
+    "One split, checked against its metadata (`verify_split`): `(metadata, {set: {field: array}})`; inputs and labels memory-mapped."
     d = Path(root) / split
     meta = PuzzleDatasetMetadata.load(d / "dataset.json")
     data = {}
     for s in meta.sets:
-        data[s] = {}
-        for f in sorted(d.glob(f"{s}__*.npy")):
-            name = f.name[len(s) + 2:-4]
-            data[s][name] = np.load(f, mmap_mode="r" if mmap and name in ("inputs", "labels") else None)
-        missing = [f for f in FIELDS if f not in data[s]]
+        files = {f.name[len(s) + 2:-4]: f for f in sorted(d.glob(f"{s}__*.npy"))}
+        missing = [f for f in FIELDS if f not in files]
         if missing: raise FileNotFoundError(f"{d}: set {s!r} lacks {[f'{s}__{m}.npy' for m in missing]}")
-        if data[s]["inputs"].shape[1:] != (meta.seq_len,):
-            raise ValueError(
-                f"{d / (s + '__inputs.npy')}: shape {data[s]['inputs'].shape} does not match seq_len {meta.seq_len}")
+        data[s] = {k: _read_array(f, mmap and k in ("inputs", "labels")) for k, f in files.items()}
+    if verify: verify_split(d, meta, data)
     return meta, data
 
 # %% ../nbs/10_data.ipynb #86df7e1e
