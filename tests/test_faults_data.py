@@ -36,7 +36,9 @@ def data(pristine, tmp_path):
 
 
 def dead_pid() -> str:
-    return subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    "The id of a process that has exited."
+    out = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return out.stdout.strip()
 
 
 def random_payload(f: Path):
@@ -46,20 +48,26 @@ def random_payload(f: Path):
 
 
 def rewrite(edit):
+    "A change that rewrites one array through `edit(array) -> array`."
     return lambda f: np.save(f, edit(np.load(f)))
+
+
+def random_file(f: Path):
+    "The whole file overwritten with random bytes."
+    f.write_bytes(np.random.default_rng(0).bytes(f.stat().st_size))
 
 
 DAMAGE = {   # name: (task, file, change, what the line says)
     "labels random bytes": ("sudoku", "train/all__labels.npy", random_payload, "tokens 0..255, outside 0..5"),
-    "labels all random": ("sudoku", "train/all__labels.npy", lambda f: f.write_bytes(np.random.default_rng(0).bytes(f.stat().st_size)),
-                          "cannot be read, truncated or not a .npy file"),
+    "labels all random": ("sudoku", "train/all__labels.npy", random_file, "cannot be read, truncated or not a .npy file"),
     "inputs token 200": ("maze", "train/all__inputs.npy", rewrite(lambda x: np.full_like(x, 200)),
                          "tokens 200..200, outside 0..5 (vocab_size 6 in dataset.json)"),
-    "group_indices past the end": ("sudoku", "train/all__group_indices.npy", rewrite(lambda g: g + (np.arange(len(g)) == len(g) - 1) * 5),
-                                   "ends at"),
-    "group_indices decrease": ("maze", "train/all__group_indices.npy", rewrite(lambda g: g[[0, 2, 1, *range(3, len(g))]]),
-                               "decreases at entry 2"),
-    "identifier out of range": ("sudoku", "test/all__puzzle_identifiers.npy", rewrite(lambda p: p + 3), "identifiers 3..3, outside 0..0"),
+    "group_indices past the end": ("sudoku", "train/all__group_indices.npy",
+                                   rewrite(lambda g: g + (np.arange(len(g)) == len(g) - 1) * 5), "ends at"),
+    "group_indices decrease": ("maze", "train/all__group_indices.npy",
+                               rewrite(lambda g: g[[0, 2, 1, *range(3, len(g))]]), "decreases at entry 2"),
+    "identifier out of range": ("sudoku", "test/all__puzzle_identifiers.npy", rewrite(lambda p: p + 3),
+                                "identifiers 3..3, outside 0..0"),
     "truncated npy": ("sudoku", "test/all__inputs.npy", lambda f: f.write_bytes(f.read_bytes()[:-40]),
                       "cannot be read, truncated or not a .npy file (mmap length is greater than file size)"),
 }
@@ -125,7 +133,8 @@ def test_infeasible_generator_is_refused_at_once(tmp_path, capsys, task, sets, s
 def test_generators_have_a_try_limit():
     from trm_nb.maze import generate_mazes
     from trm_nb.sudoku import generate_sudoku
-    every = {np.packbits(np.array(list(r.question)) == "#").tobytes() for r in generate_mazes(9, size=2, progress=False)}
+    every = {np.packbits(np.array(list(r.question)) == "#").tobytes()          # all 9 layouts of a 2x2 grid
+             for r in generate_mazes(9, size=2, progress=False)}
     t0 = time.time()
     with pytest.raises(ValueError, match="made only 0 of 1 distinct 2x2 mazes.*gen_train \\+ gen_test.*gen_size"):
         generate_mazes(1, size=2, exclude=every, max_tries=8192, progress=False)
@@ -140,8 +149,8 @@ def test_generators_have_a_try_limit():
 def sudoku_run(tmp_path_factory):
     "A 2-step Sudoku smoke run (4x4: 16 tokens, 6 symbols) and its data folder."
     tmp = tmp_path_factory.mktemp("run")
-    main(["--task", "sudoku", "--preset", "smoke", "--out-dir", str(tmp / "results"), "--set", f"data_dir={tmp / 'data'}",
-          "--set", "run_name=s", "--set", "max_steps=2"])
+    main(["--task", "sudoku", "--preset", "smoke", "--out-dir", str(tmp / "results"),
+          "--set", f"data_dir={tmp / 'data'}", "--set", "run_name=s", "--set", "max_steps=2"])
     return tmp / "results" / "sudoku" / "s", tmp / "data"
 
 
@@ -160,7 +169,8 @@ def test_evaluate_refuses_another_task_of_the_same_shape(sudoku_run):
 def test_evaluate_refuses_another_shape(sudoku_run, monkeypatch):
     from trm_nb import scoring
     rd, data = sudoku_run
-    s9 = get_task("sudoku").prepare(smoke_cfg("sudoku", data, gen_size=9, gen_min_blanks=40, gen_max_blanks=50), progress=False)
+    s9 = get_task("sudoku").prepare(smoke_cfg("sudoku", data, gen_size=9, gen_min_blanks=40, gen_max_blanks=50),
+                                    progress=False)
     with pytest.raises(DatasetError, match="seq_len 81 \\(trained on 16\\), vocab_size 11 \\(trained on 6\\)"):
         scoring.evaluate_checkpoint(rd, data_root=s9, device="cpu")
     def gone(*a, **k): raise FileNotFoundError("the run's dataset is gone")
@@ -175,8 +185,9 @@ def test_evaluate_refuses_an_arc_dataset(sudoku_run):
     rd, data = sudoku_run
     arc = get_task("arc1").prepare(resolve_config("arc1", "smoke", overrides=dict(data_dir=str(data), arc_max_tasks=2)),
                                    progress=False)
-    with pytest.raises(DatasetError, match="a dataset of arc1, but"): evaluate_checkpoint(rd, data_root=arc, device="cpu")
-    bare = data / "bare"                                                  # no record, no telling name: the sizes refuse it
+    with pytest.raises(DatasetError, match="a dataset of arc1, but"):
+        evaluate_checkpoint(rd, data_root=arc, device="cpu")
+    bare = data / "bare"                                          # no record, no telling name: the sizes refuse it
     shutil.copytree(arc, bare)
     (bare / DATASET_RECORD).unlink()
     with pytest.raises(DatasetError, match="seq_len 900 \\(trained on 16\\), vocab_size 12 \\(trained on 6\\)"):

@@ -170,9 +170,8 @@ def atomic_write(path, write, what: str = "data", sync: bool = True):
             if sync: os.fsync(f.fileno())
         os.replace(tmp, path)
     except (OSError, RuntimeError) as e:          # torch reports a full disk as a RuntimeError ("enforce fail")
-        first = first_line(e)
         raise OSError(getattr(e, "errno", None) or errno.ENOSPC,
-                      f"could not write {what} to {path} ({first}); is the disk full?") from e
+                      f"could not write {what} to {path} ({first_line(e)}); is the disk full?") from e
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -199,66 +198,62 @@ class DatasetError(RunError, ValueError):
     "A dataset file that cannot be read or disagrees with its `dataset.json`; the message names the file."
     exit_code = 2
 
-_REBUILD = "the dataset is damaged: delete its folder to rebuild it"
+def _damaged(f, what: str) -> DatasetError:
+    return DatasetError(f"{f}: {what}; the dataset is damaged: delete its folder to rebuild it")
 
 def _read_array(f: Path, mmap: bool):
     "One `.npy` file (memory-mapped with `mmap`); an unreadable one raises a DatasetError naming it."
     try: return np.load(f, mmap_mode="r" if mmap else None)
     except (OSError, ValueError, EOFError) as e:
-        raise DatasetError(f"{f}: cannot be read, truncated or not a .npy file ({first_line(e)}); {_REBUILD}") from None
+        raise _damaged(f, f"cannot be read, truncated or not a .npy file ({first_line(e)})") from None
 
-def _outside(x, hi: int, allowed=()) -> tuple | None:
-    "`(min, max)` of `x` if a value lies outside `0 .. hi - 1` and is not in `allowed`, else None."
+def _outside(x, hi: int, allowed=()) -> str | None:
+    "`'min..max'` of `x` if a value lies outside `0 .. hi - 1` and is not in `allowed`, else None."
     if x.size == 0: return None
     lo_, hi_ = int(x.min()), int(x.max())
-    if lo_ >= 0 and hi_ < hi: return None
-    if allowed and np.isin(x[(x < 0) | (x >= hi)], allowed).all(): return None
-    return lo_, hi_
+    if (lo_ >= 0 and hi_ < hi) or (allowed and np.isin(x[(x < 0) | (x >= hi)], allowed).all()): return None
+    return f"{lo_}..{hi_}"
 
 def _check_offsets(f: Path, idx, total: int, what: str):
     "`idx` (file `f`) must start at 0, never decrease and end at `total`, the number of `what`."
-    if idx.ndim != 1 or len(idx) == 0: raise DatasetError(f"{f}: shape {idx.shape}, expected [{what} + 1]; {_REBUILD}")
-    down = np.flatnonzero(np.diff(idx.astype(np.int64)) < 0)
-    if idx[0] != 0: how = f"starts at {idx[0]}"
-    elif len(down): how = f"decreases at entry {down[0] + 1} ({idx[down[0]]} -> {idx[down[0] + 1]})"
+    if idx.ndim != 1 or len(idx) == 0: how = f"shape {idx.shape}"
+    elif idx[0] != 0: how = f"starts at {idx[0]}"
+    elif len(down := np.flatnonzero(np.diff(idx.astype(np.int64)) < 0)):
+        how = f"decreases at entry {down[0] + 1} ({idx[down[0]]} -> {idx[down[0] + 1]})"
     elif idx[-1] != total: how = f"ends at {idx[-1]}"
     else: return
-    raise DatasetError(f"{f}: {how}, but offsets must run from 0 up to the {total} {what} of the set; {_REBUILD}")
+    raise _damaged(f, f"{how}, but offsets must run from 0 up to the {total} {what} of the set")
 
 def verify_split(d, meta: PuzzleDatasetMetadata, data: dict):
     "Check the arrays of every set of split folder `d` against `meta`; a DatasetError names the first bad file."
     d = Path(d)
-    for k in ("vocab_size", "seq_len", "num_puzzle_identifiers"):
-        v = getattr(meta, k)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise DatasetError(f"{d / 'dataset.json'}: {k}={v!r}, expected an integer >= 1; {_REBUILD}")
+    sizes = ("vocab_size", "seq_len", "num_puzzle_identifiers")
+    bad = [k for k in sizes if type(getattr(meta, k)) is not int or getattr(meta, k) < 1]
+    if bad: raise _damaged(d / "dataset.json", f"{bad[0]}={getattr(meta, bad[0])!r}, expected an integer >= 1")
     ignored = [v for v in (meta.ignore_label_id, IGNORE_LABEL_ID) if v is not None]
-    for s, arrays in data.items():
+    ranges = (("inputs", "tokens", "vocab_size", ()), ("labels", "tokens", "vocab_size", ignored),
+              ("puzzle_identifiers", "identifiers", "num_puzzle_identifiers", ()))
+    for s, a in data.items():
         f = {k: d / f"{s}__{k}.npy" for k in FIELDS}
-        for k in FIELDS:
-            if not np.issubdtype(arrays[k].dtype, np.integer):
-                raise DatasetError(f"{f[k]}: dtype {arrays[k].dtype}, expected integers; {_REBUILD}")
-        x, y = arrays["inputs"], arrays["labels"]
+        bad = [k for k in FIELDS if not np.issubdtype(a[k].dtype, np.integer)]
+        if bad: raise _damaged(f[bad[0]], f"dtype {a[bad[0]].dtype}, expected integers")
+        x, n_puzzles = a["inputs"], len(a["puzzle_indices"]) - 1
         if x.ndim != 2 or x.shape[1] != meta.seq_len:
-            raise DatasetError(f"{f['inputs']}: shape {x.shape} does not match seq_len {meta.seq_len}; {_REBUILD}")
-        if y.shape != x.shape: raise DatasetError(f"{f['labels']}: shape {y.shape}, inputs have {x.shape}; {_REBUILD}")
-        for k, allowed in (("inputs", ()), ("labels", ignored)):
-            bad = _outside(arrays[k], meta.vocab_size, allowed)
-            if bad: raise DatasetError(f"{f[k]}: tokens {bad[0]}..{bad[1]}, outside 0..{meta.vocab_size - 1} "
-                                       f"(vocab_size {meta.vocab_size} in dataset.json); {_REBUILD}")
-        _check_offsets(f["puzzle_indices"], arrays["puzzle_indices"], len(x), "examples")
-        ids = arrays["puzzle_identifiers"]
-        if ids.shape != (len(arrays["puzzle_indices"]) - 1,):
-            raise DatasetError(f"{f['puzzle_identifiers']}: shape {ids.shape}, but puzzle_indices lists "
-                               f"{len(arrays['puzzle_indices']) - 1} puzzles; {_REBUILD}")
-        bad = _outside(ids, meta.num_puzzle_identifiers)
-        if bad: raise DatasetError(f"{f['puzzle_identifiers']}: identifiers {bad[0]}..{bad[1]}, outside 0.."
-                                   f"{meta.num_puzzle_identifiers - 1} (num_puzzle_identifiers in dataset.json); "
-                                   f"{_REBUILD}")
-        _check_offsets(f["group_indices"], arrays["group_indices"], len(ids), "puzzles")
+            raise _damaged(f["inputs"], f"shape {x.shape} does not match seq_len {meta.seq_len}")
+        if a["labels"].shape != x.shape:
+            raise _damaged(f["labels"], f"shape {a['labels'].shape}, inputs have {x.shape}")
+        for k, what, size, allowed in ranges:
+            span = _outside(a[k], getattr(meta, size), allowed)
+            if span: raise _damaged(f[k], f"{what} {span}, outside 0..{getattr(meta, size) - 1} ({size} "
+                                          f"{getattr(meta, size)} in dataset.json)")
+        _check_offsets(f["puzzle_indices"], a["puzzle_indices"], len(x), "examples")
+        if a["puzzle_identifiers"].shape != (n_puzzles,):
+            raise _damaged(f["puzzle_identifiers"], f"shape {a['puzzle_identifiers'].shape}, but puzzle_indices lists "
+                                                    f"{n_puzzles} puzzles")
+        _check_offsets(f["group_indices"], a["group_indices"], n_puzzles, "puzzles")
 
 def load_split(root, split: str, mmap: bool = True, verify: bool = True):
-    "One split, checked against its metadata (`verify_split`): `(metadata, {set: {field: array}})`; inputs and labels memory-mapped."
+    "`(metadata, {set: {field: array}})` of one split, checked by `verify_split`; inputs and labels memory-mapped."
     d = Path(root) / split
     meta = PuzzleDatasetMetadata.load(d / "dataset.json")
     data = {}

@@ -95,9 +95,9 @@ def trained_sizes(state: dict, cfg: TrainConfig, run_dir, main) -> dict:
     "The sizes of the data a checkpoint was trained on: its dataset's (while it exists), else what its weights show."
     try: own = PuzzleDatasetMetadata.load(_checkpoint_data_root(state, cfg, run_dir, main) / "train" / "dataset.json")
     except (FileNotFoundError, ValueError): own = None
-    weights = state["model"]
+    weights, emb = state["model"], "embed_tokens.embedding_weight"
     sizes = {k: getattr(own, k) for k in SIZES} if own is not None else {}
-    if "embed_tokens.embedding_weight" in weights: sizes["vocab_size"] = weights["embed_tokens.embedding_weight"].shape[0]
+    if emb in weights: sizes["vocab_size"] = weights[emb].shape[0]
     sizes.pop("num_puzzle_identifiers", None)       # counts only where the model has a puzzle-embedding table
     if "puzzle_emb.weights" in weights: sizes["num_puzzle_identifiers"] = weights["puzzle_emb.weights"].shape[0]
     return sizes
@@ -135,8 +135,8 @@ def load_test_split(model, data_root, where, split: str = "test") -> tuple:
     meta, data = load_split(data_root, split)
     for k, what in (("seq_len", "sequences of"), ("vocab_size", "a vocabulary of")):
         if getattr(model.config, k) != getattr(meta, k):
-            raise DatasetError(f"{where}: the model takes {what} {getattr(model.config, k)} tokens, {data_root / split} "
-                               f"has {getattr(meta, k)}")
+            raise DatasetError(f"{where}: the model takes {what} {getattr(model.config, k)} tokens, "
+                               f"{data_root / split} has {getattr(meta, k)}")
     return meta, data
 
 # %% ../nbs/29_scoring.ipynb #06a0c34e

@@ -343,8 +343,7 @@ def _make_puzzle(rng, b, lo, hi):
 def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None, min_rating: int = 0, seed: int = 0,
                     exclude=(), source: str | None = None, max_tries: int = 1000,
                     progress: bool = False) -> SudokuSet:
-    """`num` distinct puzzles with a unique solution, `givens` (lo, hi) clues and our rating >= `min_rating`; given up
-    once `max_tries` puzzles in a row are rejected."""
+    "`num` distinct puzzles: one solution, `givens` (lo, hi) clues, rating >= `min_rating`; `max_tries` misses end it."
     n, L, _ = sudoku_dims(b)
     lo, hi = givens if givens is not None else ((22, 30) if b == 3 else (4, 8))
     if not 0 < lo <= hi <= L: raise ValueError(f"givens must be (lo, hi) with 0 < lo <= hi <= {L}, got {givens}")
@@ -352,9 +351,8 @@ def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None,
         raise ValueError(f"givens {lo}-{hi}: a {n}x{n} Sudoku with one solution has at least {MIN_GIVENS[b]} givens")
     rng = np.random.default_rng(seed)
     seen = {bytes(np.asarray(x, np.uint8)) for x in exclude}
-    qs, as_, rs = [], [], []
+    qs, as_, rs, rejected = [], [], [], 0
     bar = progress_bar(total=num, desc=f"generate {n}x{n}", disable=not progress)
-    rejected = 0
     while len(qs) < num and rejected < max_tries:
         q, a = _make_puzzle(rng, b, lo, hi)
         k, key = int((q != 0).sum()), bytes(q.astype(np.uint8))
@@ -371,7 +369,7 @@ def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None,
     bar.close()
     if len(qs) < num:
         raise ValueError(f"made only {len(qs)} of {num} distinct puzzles: {max_tries} in a row had givens outside "
-                         f"{lo}-{hi}, a rating below {min_rating} or were made before; ask for fewer puzzles (gen_train + "
+                         f"{lo}-{hi}, a rating below {min_rating} or were made before; ask for fewer (gen_train + "
                          f"gen_test of a run), widen the givens (gen_min_blanks..gen_max_blanks) or lower min_rating")
     src = source or f"generated-b{b}-seed{seed}"
     return SudokuSet(np.array(qs, np.uint8).reshape(-1, L), np.array(as_, np.uint8).reshape(-1, L),

@@ -60,7 +60,7 @@ class Task:
         return dict(self.recipes[preset]) | (dict(self.paper_text) if paper_text else {})
 
     def check(self, cfg: TrainConfig):
-        "Raise a ValueError naming the fields if `cfg` asks for something this task cannot do (data no generator makes)."
+        "Raise a ValueError naming the fields if `cfg` asks for what this task cannot do (data no generator makes)."
 
     def seq_len_of(self, cfg: TrainConfig) -> int:
         "Tokens per example of `cfg`'s data, without building it (generated grids: side squared)."
@@ -88,7 +88,7 @@ class Task:
         return Path(cfg.data_dir) / f"{self.name}-{cfg.data}-{h}"
 
     def prepare(self, cfg: TrainConfig, progress: bool = True) -> Path:
-        "Build the dataset of `cfg` unless it is already there (killed builds' leftovers removed first); return its folder."
+        "Build the dataset of `cfg` unless it is there (a killed build's leftovers removed first); return its folder."
         self.check(cfg)
         out = self.dataset_path(cfg)
         for folder in (out, out.with_name(out.name + "-raw")): clean_stale_builds(folder)
@@ -222,9 +222,10 @@ class MazeTask(Task):
         most = maze.max_distinct_mazes(side)
         if n > most:
             need = next(s for s in range(side + 1, maze.MAX_SIDE + 1) if maze.max_distinct_mazes(s) >= n)
+            moves = maze.default_min_moves(side)
             raise ValueError(f"gen_train + gen_test = {n} mazes, but a {side}x{side} grid holds only {most} distinct "
-                             f"ones (one per wall layout with a start and goal min_moves={maze.default_min_moves(side)} "
-                             f"apart): lower gen_train/gen_test or raise gen_size to {need} or more")
+                             f"ones (one per wall layout with a start and goal min_moves={moves} apart): lower "
+                             f"gen_train/gen_test or raise gen_size to {need} or more")
 
     def build(self, cfg, out, progress=True):
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
@@ -421,7 +422,7 @@ def get_task(name) -> Task:
     return TASKS[key]
 
 def dataset_task(root) -> str | None:
-    "The task of a dataset folder: from its `task.json` (`Task.prepare`), else its name `<task>-<data>-<hash>`; or None."
+    "The task of a dataset folder: its `task.json` (`Task.prepare`), else its name `<task>-<data>-<hash>`; or None."
     root = Path(root)
     try: return get_task(json.loads((root / DATASET_RECORD).read_text())["task"]).name
     except (OSError, ValueError, KeyError, TypeError): pass
