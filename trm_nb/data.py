@@ -10,12 +10,14 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import numpy as np
 import torch
+from .errors import RunError
 
 # %% auto #0
 __all__ = ['IGNORE_LABEL_ID', 'FIELDS', 'DIHEDRAL_INVERSE', 'SAMPLER_STATE_VERSION', 'PuzzleDatasetMetadata', 'SplitBuilder',
-           'clean_stale_builds', 'clean_stale_temporaries', 'atomic_build', 'atomic_write', 'atomic_write_text',
-           'write_split', 'write_identifiers', 'load_split', 'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler',
-           'official_schedule', 'puzzle_of_examples', 'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
+           'first_line', 'clean_stale_builds', 'clean_stale_temporaries', 'atomic_build', 'atomic_write',
+           'atomic_write_text', 'write_split', 'write_identifiers', 'DatasetError', 'verify_split', 'load_split',
+           'dihedral', 'inverse_dihedral', 'collate', 'PuzzleSampler', 'official_schedule', 'puzzle_of_examples',
+           'iter_test_batches', 'examples_at', 'example_subset', 'plot_grid']
 
 # %% ../nbs/10_data.ipynb #d31fea8a
 IGNORE_LABEL_ID = -100   # label value that the losses skip (the official IGNORE_LABEL_ID)
@@ -100,6 +102,10 @@ class SplitBuilder:
                                      sets=list(sets))
 
 # %% ../nbs/10_data.ipynb #4d719ed4
+def first_line(e: BaseException) -> str:
+    "The first line of an exception's message (its type's name if it has none): what a one-line error quotes."
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
 def _alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -164,9 +170,8 @@ def atomic_write(path, write, what: str = "data", sync: bool = True):
             if sync: os.fsync(f.fileno())
         os.replace(tmp, path)
     except (OSError, RuntimeError) as e:          # torch reports a full disk as a RuntimeError ("enforce fail")
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise OSError(getattr(e, "errno", None) or errno.ENOSPC,
-                      f"could not write {what} to {path} ({first}); is the disk full?") from e
+                      f"could not write {what} to {path} ({first_line(e)}); is the disk full?") from e
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -188,21 +193,76 @@ def write_identifiers(root, names: list):
     "Write `identifiers.json`: puzzle identifier index -> name."
     Path(root, "identifiers.json").write_text(json.dumps(list(names)))
 
-def load_split(root, split: str, mmap: bool = True):
-    "Load one split: `(metadata, {set_name: {field: array}})`; inputs and labels are memory-mapped."
+# %% ../nbs/10_data.ipynb #1d3ce303
+class DatasetError(RunError, ValueError):
+    "A dataset file that cannot be read or disagrees with its `dataset.json`; the message names the file."
+    exit_code = 2
+
+def _damaged(f, what: str) -> DatasetError:
+    return DatasetError(f"{f}: {what}; the dataset is damaged: delete its folder to rebuild it")
+
+def _read_array(f: Path, mmap: bool):
+    "One `.npy` file (memory-mapped with `mmap`); an unreadable one raises a DatasetError naming it."
+    try: return np.load(f, mmap_mode="r" if mmap else None)
+    except (OSError, ValueError, EOFError) as e:
+        raise _damaged(f, f"cannot be read, truncated or not a .npy file ({first_line(e)})") from None
+
+def _outside(x, hi: int, allowed=()) -> str | None:
+    "`'min..max'` of `x` if a value lies outside `0 .. hi - 1` and is not in `allowed`, else None."
+    if x.size == 0: return None
+    lo_, hi_ = int(x.min()), int(x.max())
+    if (lo_ >= 0 and hi_ < hi) or (allowed and np.isin(x[(x < 0) | (x >= hi)], allowed).all()): return None
+    return f"{lo_}..{hi_}"
+
+def _check_offsets(f: Path, idx, total: int, what: str):
+    "`idx` (file `f`) must start at 0, never decrease and end at `total`, the number of `what`."
+    if idx.ndim != 1 or len(idx) == 0: how = f"shape {idx.shape}"
+    elif idx[0] != 0: how = f"starts at {idx[0]}"
+    elif len(down := np.flatnonzero(np.diff(idx.astype(np.int64)) < 0)):
+        how = f"decreases at entry {down[0] + 1} ({idx[down[0]]} -> {idx[down[0] + 1]})"
+    elif idx[-1] != total: how = f"ends at {idx[-1]}"
+    else: return
+    raise _damaged(f, f"{how}, but offsets must run from 0 up to the {total} {what} of the set")
+
+def verify_split(d, meta: PuzzleDatasetMetadata, data: dict):
+    "Check the arrays of every set of split folder `d` against `meta`; a DatasetError names the first bad file."
+    d = Path(d)
+    sizes = ("vocab_size", "seq_len", "num_puzzle_identifiers")
+    bad = [k for k in sizes if type(getattr(meta, k)) is not int or getattr(meta, k) < 1]
+    if bad: raise _damaged(d / "dataset.json", f"{bad[0]}={getattr(meta, bad[0])!r}, expected an integer >= 1")
+    ignored = [v for v in (meta.ignore_label_id, IGNORE_LABEL_ID) if v is not None]
+    ranges = (("inputs", "tokens", "vocab_size", ()), ("labels", "tokens", "vocab_size", ignored),
+              ("puzzle_identifiers", "identifiers", "num_puzzle_identifiers", ()))
+    for s, a in data.items():
+        f = {k: d / f"{s}__{k}.npy" for k in FIELDS}
+        bad = [k for k in FIELDS if not np.issubdtype(a[k].dtype, np.integer)]
+        if bad: raise _damaged(f[bad[0]], f"dtype {a[bad[0]].dtype}, expected integers")
+        x, n_puzzles = a["inputs"], len(a["puzzle_indices"]) - 1
+        if x.ndim != 2 or x.shape[1] != meta.seq_len:
+            raise _damaged(f["inputs"], f"shape {x.shape} does not match seq_len {meta.seq_len}")
+        if a["labels"].shape != x.shape:
+            raise _damaged(f["labels"], f"shape {a['labels'].shape}, inputs have {x.shape}")
+        for k, what, size, allowed in ranges:
+            span = _outside(a[k], getattr(meta, size), allowed)
+            if span: raise _damaged(f[k], f"{what} {span}, outside 0..{getattr(meta, size) - 1} ({size} "
+                                          f"{getattr(meta, size)} in dataset.json)")
+        _check_offsets(f["puzzle_indices"], a["puzzle_indices"], len(x), "examples")
+        if a["puzzle_identifiers"].shape != (n_puzzles,):
+            raise _damaged(f["puzzle_identifiers"], f"shape {a['puzzle_identifiers'].shape}, but puzzle_indices lists "
+                                                    f"{n_puzzles} puzzles")
+        _check_offsets(f["group_indices"], a["group_indices"], n_puzzles, "puzzles")
+
+def load_split(root, split: str, mmap: bool = True, verify: bool = True):
+    "`(metadata, {set: {field: array}})` of one split, checked by `verify_split`; inputs and labels memory-mapped."
     d = Path(root) / split
     meta = PuzzleDatasetMetadata.load(d / "dataset.json")
     data = {}
     for s in meta.sets:
-        data[s] = {}
-        for f in sorted(d.glob(f"{s}__*.npy")):
-            name = f.name[len(s) + 2:-4]
-            data[s][name] = np.load(f, mmap_mode="r" if mmap and name in ("inputs", "labels") else None)
-        missing = [f for f in FIELDS if f not in data[s]]
+        files = {f.name[len(s) + 2:-4]: f for f in sorted(d.glob(f"{s}__*.npy"))}
+        missing = [f for f in FIELDS if f not in files]
         if missing: raise FileNotFoundError(f"{d}: set {s!r} lacks {[f'{s}__{m}.npy' for m in missing]}")
-        if data[s]["inputs"].shape[1:] != (meta.seq_len,):
-            raise ValueError(
-                f"{d / (s + '__inputs.npy')}: shape {data[s]['inputs'].shape} does not match seq_len {meta.seq_len}")
+        data[s] = {k: _read_array(f, mmap and k in ("inputs", "labels")) for k, f in files.items()}
+    if verify: verify_split(d, meta, data)
     return meta, data
 
 # %% ../nbs/10_data.ipynb #86df7e1e

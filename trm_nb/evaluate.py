@@ -4,6 +4,7 @@
 
 # %% ../nbs/22_evaluate.ipynb #faeb1d67
 from __future__ import annotations
+import numbers
 from contextlib import contextmanager
 import numpy as np
 import torch
@@ -11,12 +12,18 @@ from .data import iter_test_batches, IGNORE_LABEL_ID
 from .progress import progress_bar
 
 # %% auto #0
-__all__ = ['eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores', 'decode_states']
+__all__ = ['check_n_sup', 'eval_settings', 'exact_match', 'run_supervision', 'predict', 'score', 'bucket_scores', 'decode_states']
 
 # %% ../nbs/22_evaluate.ipynb #b3c891e6
+def check_n_sup(N_sup, name: str = "N_sup"):
+    "Refuse a number of supervision steps that is not an integer >= 1 (None: the model's own)."
+    if N_sup is not None and (isinstance(N_sup, bool) or not isinstance(N_sup, numbers.Integral) or N_sup < 1):
+        raise ValueError(f"{name}={N_sup!r}: expected an integer >= 1 (supervision steps per test puzzle)")
+
 @contextmanager
 def eval_settings(model, N_sup: int | None = None):
     "Temporarily put `model` in eval mode with another N_sup."
+    check_n_sup(N_sup)
     cfg, was_training = model.config, model.training
     old = cfg.N_sup
     if N_sup is not None: cfg.N_sup = N_sup
@@ -41,6 +48,7 @@ def _take(carry, rows):
 @torch.inference_mode()
 def run_supervision(head, batch: dict, N_sup: int, test_time_halting: bool = False) -> dict:
     "One batch through up to N_sup supervision steps: preds [B, L], q_halt [B], steps [B]; per step [B, N_sup]: exact_by_step, q_halt_by_step, correct_by_step."
+    check_n_sup(N_sup)
     labels = batch["labels"]
     mask = labels != IGNORE_LABEL_ID
     carry = head.initial_carry(batch)

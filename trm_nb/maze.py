@@ -6,6 +6,7 @@
 from __future__ import annotations
 import csv, math, time
 from collections import deque
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
 
@@ -15,11 +16,12 @@ from .data import (SplitBuilder, atomic_build, write_split, write_identifiers, d
 from .progress import progress_bar
 
 # %% auto #0
-__all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH', 'VOCAB_SIZE', 'MAZE_PRESETS', 'MAZE_COLORS',
-           'encode_maze', 'decode_maze', 'maze_side', 'MazeRow', 'MazeFormatError', 'validate_maze', 'read_maze_csv',
-           'write_maze_csv', 'fetch_maze_csv', 'bfs_distances', 'bfs_label', 'check_path', 'path_is_valid_shortest',
-           'valid_shortest_mask', 'maze_stats', 'build_maze', 'default_min_moves', 'generate_mazes',
-           'generate_maze_csv', 'count_shortest_paths', 'tie_break_agreement', 'plot_maze']
+__all__ = ['MAZE_REPO', 'CHARSET', 'PAD', 'WALL', 'OPEN', 'START', 'GOAL', 'PATH', 'VOCAB_SIZE', 'MAZE_PRESETS', 'MAX_SIDE',
+           'MAZE_COLORS', 'encode_maze', 'decode_maze', 'maze_side', 'MazeRow', 'MazeFormatError', 'validate_maze',
+           'read_maze_csv', 'write_maze_csv', 'fetch_maze_csv', 'bfs_distances', 'bfs_label', 'check_path',
+           'path_is_valid_shortest', 'valid_shortest_mask', 'maze_stats', 'build_maze', 'default_min_moves',
+           'max_distinct_mazes', 'generate_mazes', 'generate_maze_csv', 'count_shortest_paths', 'tie_break_agreement',
+           'plot_maze']
 
 # %% ../nbs/12_maze.ipynb #4b6bca52
 MAZE_REPO = "sapientinc/maze-30x30-hard-1k"  # Hugging Face dataset id
@@ -244,6 +246,8 @@ def build_maze(out_dir, train_csv=None, test_csv=None, subsample: int | None = N
     return Path(out_dir)
 
 # %% ../nbs/12_maze.ipynb #98151ab0
+MAX_SIDE = 63   # the batched search keeps one row of a layout in one 64-bit word
+
 def default_min_moves(size: int) -> int:
     "Default shortest-path length filter for a `size`x`size` maze: 109 at 30x30."
     return max(1, 4 * size - 11)
@@ -273,16 +277,52 @@ def _far_cells(open_rows: np.ndarray, start: np.ndarray, size: int, min_moves: i
             if near is not None: near = near[alive]
     return far
 
-def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density=(0.3, 0.5), seed: int = 0,
-                   batch: int = 4096, exclude: set | None = None, progress: bool = True) -> list[MazeRow]:
-    "`n` labelled mazes with distinct wall layouts (none in `exclude`, a set of wall-layout bytes)."
-    if not 2 <= size <= 63: raise ValueError(f"size must be in 2..63, got {size}")
+def _row_words(open_: np.ndarray) -> np.ndarray:
+    "Layouts `open_` [B, size, size] (True: open) as one bit word per row [B, size], what `_far_cells` searches."
+    return (open_ * (np.uint64(1) << np.arange(open_.shape[-1], dtype=np.uint64))).sum(-1, dtype=np.uint64)
+
+@lru_cache(maxsize=None)
+def max_distinct_mazes(size: int, min_moves: int | None = None) -> int:
+    """Most mazes `generate_mazes` can make at `size`: one per wall layout that holds two open cells `min_moves`
+    apart. Exact up to 4x4 (every layout searched), the number of layouts `2**(size*size)` above."""
     min_moves = default_min_moves(size) if min_moves is None else min_moves
+    L = size * size
+    if min_moves >= L: return 0                          # a path of min_moves moves visits min_moves + 1 cells
+    if size > 4: return 2 ** L
+    layouts = np.arange(2 ** L, dtype=np.uint64)
+    open_ = ((layouts[:, None] >> np.arange(L, dtype=np.uint64)) & np.uint64(1)).astype(bool)    # [layouts, L]
+    words, usable = _row_words(open_.reshape(-1, size, size)), np.zeros(len(layouts), bool)
+    for s in range(L):                                   # usable once some start cell has a cell min_moves away
+        sel = np.flatnonzero(open_[:, s] & ~usable)
+        far = _far_cells(words[sel], np.tile(divmod(s, size), (len(sel), 1)), size, min_moves)
+        usable[sel[far.any(1)]] = True
+    return int(usable.sum())
+
+def _too_many(what: str) -> ValueError:
+    return ValueError(f"{what}: ask for fewer mazes (gen_train + gen_test of a run) or a larger side (gen_size)")
+
+def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density=(0.3, 0.5), seed: int = 0,
+                   batch: int = 4096, exclude: set | None = None, progress: bool = True,
+                   max_tries: int = 200_000) -> list[MazeRow]:
+    """`n` labelled mazes with distinct wall layouts (none in `exclude`, a set of wall-layout bytes); refused at once
+    beyond `max_distinct_mazes`, and given up once `max_tries` candidate layouts in a row bring no new maze."""
+    if not 2 <= size <= MAX_SIDE: raise ValueError(f"size must be in 2..{MAX_SIDE}, got {size}")
+    min_moves = default_min_moves(size) if min_moves is None else min_moves
+    if min_moves < 1: raise ValueError(f"min_moves must be >= 1 (S and G are two cells), got {min_moves}")
+    most = max_distinct_mazes(size, min_moves)
+    if n > most:
+        raise _too_many(f"{n} mazes asked, but a {size}x{size} grid has only {most} wall layouts with a start and goal "
+                        f"min_moves={min_moves} apart, one maze each")
     rng = np.random.default_rng(seed)
     seen = set() if exclude is None else set(exclude)
-    rows, bits = [], (np.uint64(1) << np.arange(size, dtype=np.uint64))
+    rows, dry = [], 0
     pbar = progress_bar(total=n, desc=f"maze {size}x{size}", disable=not progress)
     while len(rows) < n:
+        if dry >= max_tries:
+            pbar.close()
+            raise _too_many(f"made only {len(rows)} of {n} distinct {size}x{size} mazes: {dry} candidate layouts in a "
+                            f"row brought no new one")
+        dry, found = dry + batch, len(rows)
         p = rng.uniform(density[0], density[1], batch).astype(np.float32)
         open_ = rng.random((batch, size, size), dtype=np.float32) >= p[:, None, None]
         key = np.where(open_, rng.random((batch, size, size), dtype=np.float32), -1).reshape(batch, -1)
@@ -290,7 +330,7 @@ def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density
         ok = key[np.arange(batch), s] >= 0
         open_, s = open_[ok], s[ok]
         start = np.stack(np.divmod(s, size), 1)
-        far = _far_cells((open_ * bits).sum(-1, dtype=np.uint64), start, size, min_moves)
+        far = _far_cells(_row_words(open_), start, size, min_moves)
         for i in np.nonzero(far.any(1))[0]:
             walls = ~open_[i]
             layout = np.packbits(walls).tobytes()
@@ -305,6 +345,7 @@ def generate_mazes(n: int, size: int = 30, min_moves: int | None = None, density
             rows.append(MazeRow(f"trm_nb-{size}x{size}-seed{seed}", q, a, a.count("o") + 1))
             pbar.update(1)
             if len(rows) == n: break
+        if len(rows) > found: dry = 0
     pbar.close()
     return rows
 

@@ -9,24 +9,25 @@ from pathlib import Path
 import numpy as np
 import torch
 from .config import TrainConfig
-from .data import load_split, atomic_write_text
+from .data import PuzzleDatasetMetadata, DatasetError, load_split, atomic_write, atomic_write_text
 from .losses import ACTLossHead
 from .optim import EMA
 from .official import load_official
-from .evaluate import predict
+from .evaluate import predict, check_n_sup
 from .arc_eval import arc_votes, write_submission
-from .tasks import get_task
+from .tasks import get_task, dataset_task
 from .checkpoint import latest_checkpoint, load_file
 from .engine import make_model
 
 # %% auto #0
-__all__ = ['WEIGHTS', 'save_predictions', 'arc_unscorable', 'unscored_arc', 'check_weights', 'find_checkpoint',
-           'load_trm_checkpoint', 'load_test_split', 'evaluate_checkpoint']
+__all__ = ['WEIGHTS', 'SIZES', 'save_predictions', 'arc_unscorable', 'unscored_arc', 'check_weights', 'find_checkpoint',
+           'refuse_other_task', 'trained_sizes', 'load_trm_checkpoint', 'load_test_split', 'evaluate_checkpoint']
 
 # %% ../nbs/29_scoring.ipynb #5915e155
 def save_predictions(path, pred: dict):
     "Write `pred` (`{set: {field: array}}`, as `predict` returns it) to `path`, an `.npz` of `<set>__<field>` arrays."
-    np.savez_compressed(path, **{f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()})
+    arrays = {f"{k}__{f}": v for k, p in pred.items() for f, v in p.items()}
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays), "predictions")     # a full disk leaves no torn file
 
 def arc_unscorable(data_root) -> bool:
     "True for an ARC dataset built without solutions: its test outputs are all the builder's `[[0]]` placeholders."
@@ -81,6 +82,26 @@ def find_checkpoint(path) -> tuple:
                main.parent.parent if main.name == "main.pt" and main.parent.name == "final" else None)
     return main, run_dir
 
+def refuse_other_task(where, task: str, data_root):
+    "Refuse (one line) a dataset that records another task than `task`, the one `where` was trained on."
+    other, task = dataset_task(data_root), get_task(task).name
+    if other is not None and other != task:
+        raise DatasetError(f"{data_root}: a dataset of {other}, but {where} was trained on {task}: pass data_root= a "
+                           f"dataset of {task} (none: the run's own)")
+
+SIZES = ("seq_len", "vocab_size", "num_puzzle_identifiers")
+
+def trained_sizes(state: dict, cfg: TrainConfig, run_dir, main) -> dict:
+    "The sizes of the data a checkpoint was trained on: its dataset's (while it exists), else what its weights show."
+    try: own = PuzzleDatasetMetadata.load(_checkpoint_data_root(state, cfg, run_dir, main) / "train" / "dataset.json")
+    except (FileNotFoundError, ValueError): own = None
+    weights, emb = state["model"], "embed_tokens.embedding_weight"
+    sizes = {k: getattr(own, k) for k in SIZES} if own is not None else {}
+    if emb in weights: sizes["vocab_size"] = weights[emb].shape[0]
+    sizes.pop("num_puzzle_identifiers", None)       # counts only where the model has a puzzle-embedding table
+    if "puzzle_emb.weights" in weights: sizes["num_puzzle_identifiers"] = weights["puzzle_emb.weights"].shape[0]
+    return sizes
+
 def load_trm_checkpoint(main, run_dir=None, data_root=None, weights: str = "auto", batch_size: int = 256, device="cpu",
                         build: bool = False) -> tuple:
     "`(loss head, cfg, data_root)` of a trm_nb `main.pt`: its config's model with its weights (EMA unless 'model')."
@@ -91,9 +112,16 @@ def load_trm_checkpoint(main, run_dir=None, data_root=None, weights: str = "auto
     cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
     cfg = dataclasses.replace(cfg, pass_ks=tuple(cfg.pass_ks))
     data_root = Path(data_root) if data_root else _checkpoint_data_root(state, cfg, run_dir, main, build)
-    meta, _ = load_split(data_root, "train")
+    refuse_other_task(main, cfg.task, data_root)
+    meta = PuzzleDatasetMetadata.load(data_root / "train" / "dataset.json")
+    bad = [f"{k} {getattr(meta, k)} (trained on {v})" for k, v in trained_sizes(state, cfg, run_dir, main).items()
+           if getattr(meta, k) != v]
+    if bad: raise DatasetError(f"{data_root}: {', '.join(bad)}: not the shape of the data {main} was trained on")
     loss_head = make_model(dataclasses.replace(cfg, global_batch_size=batch_size), meta, 1, device)
-    loss_head.model.load_state_dict(state["model"])
+    try: loss_head.model.load_state_dict(state["model"])
+    except RuntimeError as e:                          # a size no check above covers: the first mismatch, in one line
+        raise DatasetError(f"{main}: its weights do not fit a model for {data_root} "
+                           f"({' '.join(str(e).split())[:300]})") from None
     if weights == "ema" and state.get("ema") is None:
         raise ValueError(f"{main}: weights='ema' but the checkpoint holds no EMA; use 'model'")
     if weights != "model" and state.get("ema") is not None:
@@ -103,11 +131,12 @@ def load_trm_checkpoint(main, run_dir=None, data_root=None, weights: str = "auto
     return loss_head, cfg, Path(data_root)
 
 def load_test_split(model, data_root, where, split: str = "test") -> tuple:
-    "`(meta, data)` of `split` of `data_root`, refused (naming `where`) unless `model` takes its sequence length."
+    "`(meta, data)` of `split` of `data_root`, refused (naming `where`) unless `model` takes its sequences and tokens."
     meta, data = load_split(data_root, split)
-    if model.config.seq_len != meta.seq_len:
-        raise ValueError(f"{where}: the model takes sequences of {model.config.seq_len} tokens, {data_root} has "
-                         f"{meta.seq_len}")
+    for k, what in (("seq_len", "sequences of"), ("vocab_size", "a vocabulary of")):
+        if getattr(model.config, k) != getattr(meta, k):
+            raise DatasetError(f"{where}: the model takes {what} {getattr(model.config, k)} tokens, "
+                               f"{data_root / split} has {getattr(meta, k)}")
     return meta, data
 
 # %% ../nbs/29_scoring.ipynb #06a0c34e
@@ -128,6 +157,7 @@ def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: 
                         out: str | None = None, pass_ks=(1, 2, 5, 10, 100, 1000), submission_path=None) -> dict:
     "Scores of the checkpoint at `path` on the test split of `data_root` (default: the run's own dataset)."
     check_weights(weights)
+    check_n_sup(N_sup)
     path = Path(path)
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     main, run_dir = find_checkpoint(path)
@@ -135,6 +165,7 @@ def evaluate_checkpoint(path, data_root=None, task: str | None = None, weights: 
         loss_head, cfg, data_root = load_trm_checkpoint(main, run_dir, data_root, weights, batch_size, device)
     else:
         loss_head, cfg = _load_official(main, task, data_root, weights, device, pass_ks)
+        refuse_other_task(main, cfg.task, data_root)
     data_root = Path(data_root)
     if task is not None and get_task(task).name != cfg.task:
         raise ValueError(f"{path}: trained on {cfg.task!r}, asked to evaluate {task!r}")

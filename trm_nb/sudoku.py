@@ -15,10 +15,11 @@ from .progress import progress_bar
 from huggingface_hub import hf_hub_download
 
 # %% auto #0
-__all__ = ['HEADER', 'SUDOKU_REPO', 'sudoku_dims', 'sudoku_units', 'sudoku_valid_batch', 'sudoku_valid', 'agrees_with_givens',
-           'SudokuFormatError', 'SudokuSet', 'read_sudoku_csv', 'write_sudoku_csv', 'SudokuSourceUnavailable',
-           'download_sudoku_extreme', 'SudokuShuffle', 'random_shuffles', 'shuffle_sudoku', 'solve_sudoku',
-           'sudoku_rating', 'count_solutions', 'generate_sudoku', 'generate_sudoku_csv', 'build_sudoku', 'plot_sudoku']
+__all__ = ['HEADER', 'SUDOKU_REPO', 'MIN_GIVENS', 'sudoku_dims', 'sudoku_units', 'sudoku_valid_batch', 'sudoku_valid',
+           'agrees_with_givens', 'SudokuFormatError', 'SudokuSet', 'read_sudoku_csv', 'write_sudoku_csv',
+           'SudokuSourceUnavailable', 'download_sudoku_extreme', 'SudokuShuffle', 'random_shuffles', 'shuffle_sudoku',
+           'solve_sudoku', 'sudoku_rating', 'count_solutions', 'generate_sudoku', 'generate_sudoku_csv', 'build_sudoku',
+           'plot_sudoku']
 
 # %% ../nbs/11_sudoku.ipynb #cc1610e0
 def sudoku_dims(b: int = 3):
@@ -318,6 +319,8 @@ def count_solutions(grid, b: int = 3, limit: int = 2) -> int:
     return len(solve_sudoku(grid, b, limit=limit)[0])
 
 # %% ../nbs/11_sudoku.ipynb #cbccfb7a
+MIN_GIVENS = {2: 4, 3: 17}    # fewest givens of a Sudoku with one solution, by box size (4x4: 4; 9x9: 17)
+
 def _make_puzzle(rng, b, lo, hi):
     n, L, _ = sudoku_dims(b)
     sol = solve_sudoku(np.zeros(L, int), b, limit=1, rng=rng)[0][0]
@@ -338,24 +341,26 @@ def _make_puzzle(rng, b, lo, hi):
     return q, sol
 
 def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None, min_rating: int = 0, seed: int = 0,
-                    exclude=(), source: str | None = None, max_tries: int | None = None,
+                    exclude=(), source: str | None = None, max_tries: int = 1000,
                     progress: bool = False) -> SudokuSet:
-    "`num` distinct puzzles with a unique solution, `givens` (lo, hi) clues and our rating >= `min_rating`."
+    "`num` distinct puzzles: one solution, `givens` (lo, hi) clues, rating >= `min_rating`; `max_tries` misses end it."
     n, L, _ = sudoku_dims(b)
     lo, hi = givens if givens is not None else ((22, 30) if b == 3 else (4, 8))
     if not 0 < lo <= hi <= L: raise ValueError(f"givens must be (lo, hi) with 0 < lo <= hi <= {L}, got {givens}")
+    if hi < MIN_GIVENS[b]:
+        raise ValueError(f"givens {lo}-{hi}: a {n}x{n} Sudoku with one solution has at least {MIN_GIVENS[b]} givens")
     rng = np.random.default_rng(seed)
     seen = {bytes(np.asarray(x, np.uint8)) for x in exclude}
-    qs, as_, rs = [], [], []
-    max_tries = max_tries or 50 * num + 1000
+    qs, as_, rs, rejected = [], [], [], 0
     bar = progress_bar(total=num, desc=f"generate {n}x{n}", disable=not progress)
-    for tries in range(max_tries):
-        if len(qs) == num: break
+    while len(qs) < num and rejected < max_tries:
         q, a = _make_puzzle(rng, b, lo, hi)
         k, key = int((q != 0).sum()), bytes(q.astype(np.uint8))
+        rejected += 1
         if not lo <= k <= hi or key in seen: continue
         r = sudoku_rating(q, b)
         if r < min_rating: continue
+        rejected = 0
         seen.add(key)
         qs.append(q)
         as_.append(a)
@@ -363,8 +368,9 @@ def generate_sudoku(num: int, b: int = 3, givens: tuple[int, int] | None = None,
         bar.update()
     bar.close()
     if len(qs) < num:
-        raise RuntimeError(f"made only {len(qs)} of {num} puzzles in {max_tries} tries with givens {lo}-{hi} and "
-                           f"min_rating {min_rating}: widen the givens range or lower min_rating")
+        raise ValueError(f"made only {len(qs)} of {num} distinct puzzles: {max_tries} in a row had givens outside "
+                         f"{lo}-{hi}, a rating below {min_rating} or were made before; ask for fewer (gen_train + "
+                         f"gen_test of a run), widen the givens (gen_min_blanks..gen_max_blanks) or lower min_rating")
     src = source or f"generated-b{b}-seed{seed}"
     return SudokuSet(np.array(qs, np.uint8).reshape(-1, L), np.array(as_, np.uint8).reshape(-1, L),
                      np.array(rs, np.int32), np.array([src] * num, dtype=object), b)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_tasks.ipynb #aab25829
 from __future__ import annotations
-import csv, hashlib, json
+import csv, hashlib, json, re
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -15,13 +15,14 @@ from . import arc, maze, sudoku
 from .arc import crop_prediction, plot_arc_task
 from .arc_sources import ensure_conceptarc
 from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
-from .data import PuzzleDatasetMetadata
+from .data import PuzzleDatasetMetadata, atomic_write_text, clean_stale_builds
 from .maze import plot_maze, valid_shortest_mask
 from .sudoku import plot_sudoku
 
 # %% auto #0
-__all__ = ['ATT', 'MLP', 'SMALL', 'DATA_KEYS', 'RATING_EDGES', 'SUDOKU', 'MAZE', 'ARC_CPU_CANVAS', 'ARC1', 'ARC2', 'TASKS',
-           'ALIASES', 'Task', 'paper_tables', 'SudokuTask', 'MazeTask', 'ArcTask', 'get_task']
+__all__ = ['ATT', 'MLP', 'SMALL', 'DATA_KEYS', 'DATASET_RECORD', 'RATING_EDGES', 'SUDOKU', 'MAZE', 'ARC_CPU_CANVAS', 'ARC1',
+           'ARC2', 'TASKS', 'ALIASES', 'Task', 'paper_tables', 'SudokuTask', 'MazeTask', 'ArcTask', 'get_task',
+           'dataset_task']
 
 # %% ../nbs/25_tasks.ipynb #cbc315aa
 ATT = dict(mlp_t=False, pos_encodings="rope")        # TRM-Att: self-attention + RoPE
@@ -31,6 +32,7 @@ SMALL = dict(d=64, num_heads=4, T=2, n=2, N_sup=4, global_batch_size=64, lr=1e-3
              weight_decay=0.1, puzzle_emb_weight_decay=0.1, lr_warmup_steps=20, ema=True, ema_rate=0.99)
 # fields every dataset depends on; a task adds its own in `Task.data_keys`
 DATA_KEYS = ("task", "data", "train_csv", "test_csv", "subsample", "test_subsample", "num_aug", "seed")
+DATASET_RECORD = "task.json"   # written beside a built dataset's splits: its task and the fields it was built from
 
 # %% ../nbs/25_tasks.ipynb #4d408cf9
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Task:
         return dict(self.recipes[preset]) | (dict(self.paper_text) if paper_text else {})
 
     def check(self, cfg: TrainConfig):
-        "Raise a ValueError if `cfg` asks for something this task cannot do."
+        "Raise a ValueError naming the fields if `cfg` asks for what this task cannot do (data no generator makes)."
 
     def seq_len_of(self, cfg: TrainConfig) -> int:
         "Tokens per example of `cfg`'s data, without building it (generated grids: side squared)."
@@ -86,11 +88,15 @@ class Task:
         return Path(cfg.data_dir) / f"{self.name}-{cfg.data}-{h}"
 
     def prepare(self, cfg: TrainConfig, progress: bool = True) -> Path:
-        "Build the dataset of `cfg` unless it is already there; return its folder."
+        "Build the dataset of `cfg` unless it is there (a killed build's leftovers removed first); return its folder."
+        self.check(cfg)
         out = self.dataset_path(cfg)
+        for folder in (out, out.with_name(out.name + "-raw")): clean_stale_builds(folder)
         if not all((out / s / "dataset.json").exists() for s in ("train", "test")):
             out.parent.mkdir(parents=True, exist_ok=True)
             self.build(cfg, out, progress)
+            record = json.dumps(dict(task=self.name, fields=self.data_fields(cfg)), indent=1)
+            atomic_write_text(out / DATASET_RECORD, record, "the dataset's task")
         return out
 
     def build(self, cfg: TrainConfig, out: Path, progress: bool = True):
@@ -151,11 +157,20 @@ RATING_EDGES = [0, 1, 3, 10, 30, 100, 10**9]    # Sudoku rating buckets [lo, hi)
 @dataclass(frozen=True)
 class SudokuTask(Task):
     "Sudoku-Extreme (or generated 4x4 / 9x9 Sudoku)."
+    def check(self, cfg):
+        if cfg.data != "generated": return
+        b = {4: 2, 9: 3}.get(cfg.gen_size)
+        if b is None: raise ValueError(f"gen_size={cfg.gen_size}: generated Sudoku is 4x4 or 9x9 (gen_size 4 or 9)")
+        L, keep = cfg.gen_size ** 2, sudoku.MIN_GIVENS[b]
+        bad = [f"{k}={getattr(cfg, k)}" for k in ("gen_min_blanks", "gen_max_blanks") if getattr(cfg, k) > L - keep]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: a {cfg.gen_size}x{cfg.gen_size} Sudoku with one solution keeps at "
+                             f"least {keep} of its {L} cells as givens, so it has at most {L - keep} blanks")
+
     def build(self, cfg, out, progress=True):
-        b = {4: 2, 9: 3}.get(cfg.gen_size) if cfg.data == "generated" else 3
+        b = {4: 2, 9: 3}[cfg.gen_size] if cfg.data == "generated" else 3
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
         if cfg.data == "generated":
-            if b is None: raise ValueError(f"generated Sudoku supports gen_size 4 or 9, got {cfg.gen_size}")
             L = cfg.gen_size ** 2
             train_csv, test_csv = sudoku.generate_sudoku_csv(out.with_name(out.name + "-raw"), cfg.gen_train,
                                                              cfg.gen_test, b=b, seed=cfg.seed,
@@ -199,6 +214,19 @@ SUDOKU = SudokuTask(
 @dataclass(frozen=True)
 class MazeTask(Task):
     "Maze-Hard (or generated mazes of any size)."
+    def check(self, cfg):
+        if cfg.data != "generated": return
+        side, n = cfg.gen_size, cfg.gen_train + cfg.gen_test
+        if not 2 <= side <= maze.MAX_SIDE:
+            raise ValueError(f"gen_size={side}: a generated maze has a side of 2 to {maze.MAX_SIDE}")
+        most = maze.max_distinct_mazes(side)
+        if n > most:
+            need = next(s for s in range(side + 1, maze.MAX_SIDE + 1) if maze.max_distinct_mazes(s) >= n)
+            moves = maze.default_min_moves(side)
+            raise ValueError(f"gen_train + gen_test = {n} mazes, but a {side}x{side} grid holds only {most} distinct "
+                             f"ones (one per wall layout with a start and goal min_moves={moves} apart): lower "
+                             f"gen_train/gen_test or raise gen_size to {need} or more")
+
     def build(self, cfg, out, progress=True):
         train_csv, test_csv = cfg.train_csv, cfg.test_csv
         if cfg.data == "generated":
@@ -392,3 +420,11 @@ def get_task(name) -> Task:
     if key not in TASKS:
         raise ValueError(f"unknown task {name!r}; expected one of {list(TASKS)} (aliases: {', '.join(ALIASES)})")
     return TASKS[key]
+
+def dataset_task(root) -> str | None:
+    "The task of a dataset folder: its `task.json` (`Task.prepare`), else its name `<task>-<data>-<hash>`; or None."
+    root = Path(root)
+    try: return get_task(json.loads((root / DATASET_RECORD).read_text())["task"]).name
+    except (OSError, ValueError, KeyError, TypeError): pass
+    m = re.fullmatch(r"(\w+)-(real|generated)-[0-9a-f]{10}", root.name)
+    return m.group(1) if m and m.group(1) in TASKS else None
