@@ -1,6 +1,7 @@
 "The training stream against the official loader's rule, written out here independently (several sets, the schedule)."
 import numpy as np, torch
-from trm_nb.data import PuzzleDatasetMetadata, PuzzleSampler, SplitBuilder, official_schedule
+from trm_nb.data import PuzzleDatasetMetadata, SplitBuilder
+from trm_nb.batches import PuzzleSampler, official_schedule
 
 def _set(n_groups, per_group, sizes, offset):
     b = SplitBuilder(3)

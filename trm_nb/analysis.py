@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .data import load_split, collate, examples_at, IGNORE_LABEL_ID
+from .data import load_split, IGNORE_LABEL_ID
+from .batches import collate, examples_at
 from .seeds import inflight_columns
 from .evaluate import predict, score, exact_match, eval_settings, decode_states, bucket_scores
 from .tasks import get_task, RATING_EDGES

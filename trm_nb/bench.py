@@ -25,7 +25,8 @@ __all__ = ['TOLERANCE', 'TINY_OVERRIDES', 'DEFAULT_CASES', 'synthetic_batch', 'b
 # %% ../nbs/30_bench.ipynb #f91ca7d7
 from .bench_files import SPEEDUP_LEGEND, results_table, write_results
 from .cost import PAPER_DATA, model_config, peak_of, recipe_table, step_cost
-from .data import PuzzleDatasetMetadata, atomic_write_text, iter_test_batches
+from .data import PuzzleDatasetMetadata, atomic_write_text
+from .batches import iter_test_batches
 from .default_run import default_run, default_run_row
 from .errors import RunError
 from .evaluate import predict

@@ -4,7 +4,7 @@
 
 # %% ../nbs/29_cli.ipynb #56a6368c
 from __future__ import annotations
-import argparse, json, os, signal, sys, warnings
+import argparse, json, os, signal, sys
 from pathlib import Path
 import torch
 from .config import TrainConfig, RunError, ConfigError, check_overrides_and_replace

@@ -8,7 +8,8 @@ import numbers
 from contextlib import contextmanager
 import numpy as np
 import torch
-from .data import iter_test_batches, IGNORE_LABEL_ID
+from .data import IGNORE_LABEL_ID
+from .batches import iter_test_batches
 from .progress import progress_bar
 
 # %% auto #0

@@ -10,22 +10,23 @@ from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import TrainConfig, RunError, ConfigError, IDENTITY_FIELDS, NOT_RECORDED
-from .presets import resolve_dtype, fast_dtype
+from .config import TrainConfig, RunError
+from .presets import fast_dtype
 from .tasks import get_task
-from .data import load_split, PuzzleSampler, official_schedule, atomic_write_text, example_subset
-from .data import clean_stale_temporaries
+from .data import load_split, atomic_write_text
+from .batches import PuzzleSampler, official_schedule, example_subset
 from .progress import progress_bar
 from .evaluate import predict, score
 from .runs import MetricsLog, run_dir_of, rng_state, set_rng_state, run_record, write_run_record, flat_eval
-from .runs import lock_run, run_contents
+from .runs import lock_run
+from .admission import ResumeError, config_diff, refuse_resume, check_run_folder
 from .checkpoint import write_checkpoint, latest_checkpoint, checkpoints, read_checkpoint, CheckpointError
 from .checkpoint import load_file, remove_unpublished, weight_scale
 from .engine import Engine, distributed
 from .scoring import arc_unscorable, unscored_arc, save_predictions
 
 # %% auto #0
-__all__ = ['SANE_GROWTH', 'Trainer', 'ResumeError', 'config_diff', 'NonFiniteError', 'RunInterrupted', 'estimate_step_seconds']
+__all__ = ['SANE_GROWTH', 'Trainer', 'NonFiniteError', 'RunInterrupted', 'estimate_step_seconds']
 
 # %% ../nbs/28_train.ipynb #e8cc1d43
 class Trainer:
@@ -39,8 +40,8 @@ class Trainer:
         self.run_name = self.run_dir.name
         self.ckpt_dir = self.run_dir / "checkpoints"
         self._lock = lock_run(self.run_dir, owner=self) if rank == 0 else None     # one run per folder (until exit)
-        self.finished = None                     # rank 0: the record of a finished run that a resume leaves as it is
-        if rank == 0: self.check_run_dir()                                         # before building or writing anything
+        # rank 0, before building or writing anything: the record of a finished run that a resume leaves as it is
+        self.finished = check_run_folder(cfg, self.run_dir, self.device) if rank == 0 else None
         if rank == 0: self.task.prepare(cfg, progress=self.progress)
         self._barrier()
         self.data_root = self.task.dataset_path(cfg)
@@ -80,76 +81,6 @@ class Trainer:
     def _reset_metric_sums(self):
         self.metric_sums, self.metric_steps = {}, 0        # metric -> its sum on the device, and the steps summed
         self.engine.reset_nonfinite()
-
-# %% ../nbs/28_train.ipynb #aa7c4a46
-class ResumeError(RunError, ValueError):
-    "A resume that would not continue the same run."
-    exit_code = 2
-
-def config_diff(old: dict, new: dict) -> tuple:
-    "`(identity fields that differ, other fields that changed)` between two config dicts, as `{field: [old, new]}`."
-    norm = lambda v: list(v) if isinstance(v, tuple) else v
-    diff = {k: [old[k], new[k]] for k in new if k in old and norm(old[k]) != norm(new[k]) and k not in NOT_RECORDED}
-    identity = {k: v for k, v in diff.items() if k in IDENTITY_FIELDS}
-    return identity, {k: v for k, v in diff.items() if k not in identity}
-
-def _refuse_resume(where, diffs: dict):
-    what = "; ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in diffs.items())
-    raise ResumeError(f"refusing to resume {where}: {what} (these fields must match the checkpoint; "
-                      f"start another run_name to change them)")
-
-@patch
-def check_run_dir(self: Trainer):
-    "Refuse a used folder for a fresh run, a missing checkpoint or another run's identity for a resume; writes nothing."
-    cfg = self.cfg
-    if self.device.type == "cpu" and cfg.forward_dtype == "float16":
-        raise ConfigError("invalid config: forward_dtype='float16' (float16 needs a GPU; on a CPU use float32 or "
-                          "bfloat16)")
-    clean_stale_temporaries(self.run_dir)                # what killed writes left; this process holds the lock
-    try: record = json.loads((self.run_dir / "run.json").read_text())
-    except (OSError, ValueError): record = {}
-    if isinstance(record, dict) and record.get("status") == "finished" and not cfg.overwrite:
-        if not cfg.resume:
-            raise RunError(f"{self.run_dir} already holds a run, finished at step {record.get('steps')}; it is kept as "
-                           f"it is: --overwrite (overwrite=true) trains it again from scratch, or pick another run_name")
-        if self.check_finished(record): return
-    if cfg.resume:
-        if not checkpoints(self.ckpt_dir):
-            if cfg.resume_missing == "error":
-                raise ResumeError(f"resume=True but {self.ckpt_dir} holds no checkpoint; start the run without "
-                                  f"--resume, or set resume_missing='fresh' to start it when there is none")
-            return
-        try: was = json.loads((self.run_dir / "run.json").read_text())["model"]["dtype"]
-        except (OSError, ValueError, KeyError, TypeError): was = None
-        now = resolve_dtype(cfg, self.device)            # forward_dtype="fast": this CPU's measured answer
-        if was not in (None, now): _refuse_resume(self.run_dir, {"the forward dtype": [was, now]})
-        try: old = json.loads((self.run_dir / "config.json").read_text())
-        except (OSError, ValueError): return                 # the checkpoint's own config is compared when it is loaded
-        diffs, _ = config_diff(old, asdict(cfg))
-        if diffs: _refuse_resume(self.run_dir, diffs)
-    elif (used := run_contents(self.run_dir)) and not cfg.overwrite:
-        raise RunError(f"{self.run_dir} already holds a run ({', '.join(used)}); continue it with --resume, replace it "
-                       f"with --overwrite (overwrite=true; nothing is deleted before the new run's data is built), "
-                       f"or pick another run_name")
-
-@patch
-def check_finished(self: Trainer, record: dict) -> bool:
-    """A resume of the finished run `record`: True (and `self.finished` set) when there is nothing to do; False when it
-    asks for more steps and a checkpoint can take it there; otherwise a ResumeError. Writes nothing."""
-    cfg = self.cfg
-    try: old = json.loads((self.run_dir / "config.json").read_text())
-    except (OSError, ValueError): old = record.get("config") or {}
-    diffs, _ = config_diff(old, asdict(cfg))
-    if diffs: _refuse_resume(self.run_dir, diffs)
-    steps = record.get("steps") or 0
-    more = cfg.max_steps > steps if cfg.max_steps else cfg.epochs > old.get("epochs", cfg.epochs)
-    if not more:
-        self.finished = record
-        return True
-    if not checkpoints(self.ckpt_dir):
-        raise ResumeError(f"{self.run_dir} is finished at step {steps} and keeps no checkpoint to go on from (a study "
-                          f"keeps only final/ weights): it is left as it is; --overwrite trains it again from scratch")
-    return False
 
 # %% ../nbs/28_train.ipynb #736ad372
 @patch
@@ -263,7 +194,7 @@ def load_checkpoint(self: Trainer, path=None) -> bool:
             raise CheckpointError(f"no readable checkpoint left in {d.parent}: {why}")
         warnings.warn(f"{err or d}; falling back to the previous checkpoint {cands[i + 1]}")
     diffs, changed = config_diff(main["config"], asdict(self.cfg))
-    if diffs: _refuse_resume(d, diffs)
+    if diffs: refuse_resume(d, diffs)
     if changed:                                       # allowed (a lower lr after a blow-up), but never silently
         what = "; ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
         if self.cfg.resume_changes == "refuse":
