@@ -35,3 +35,30 @@ def test_build_independent_of_hash_seed(tmp_path):
         assert r.returncode == 0, r.stderr
         digests.append(json.loads(r.stdout.strip().splitlines()[-1]))
     assert len(digests[0]) == 14 and digests[0] == digests[1] == digests[2]
+
+
+def test_a_folder_of_task_files_is_a_benchmark(tmp_path, capsys):
+    "A folder of ARC-format task files (Mini-ARC, 1D-ARC) trains and scores like ARC-AGI, with a seeded split recorded."
+    from trm_nb.cli import main
+    rng = np.random.default_rng(1)
+    grid = lambda: rng.integers(0, 10, (1, int(rng.integers(3, 6)))).tolist()
+    for fam in ("flip", "fill", "move"):
+        (tmp_path / "tasks" / fam).mkdir(parents=True)
+        for k in range(4):
+            task = {"train": [{"input": grid(), "output": grid()} for _ in range(2)], "test": [{"input": grid(), "output": grid()}],
+                    "uuid": f"{fam}{k}"}
+            (tmp_path / "tasks" / fam / f"{fam}_{k}.json").write_text(json.dumps(task))
+    argv = ["--task", "arc1", "--preset", "smoke", "--out-dir", str(tmp_path / "results"), "--set", f"data_dir={tmp_path / 'data'}",
+            "--set", f"arc_source={tmp_path / 'tasks'}", "--set", "arc_canvas=6", "--set", "max_steps=2", "--set", "arc_max_tasks=null", "--set", "run_name=f"]
+    try: main(argv)
+    except SystemExit as e: assert e.code in (0, None), capsys.readouterr().err
+    run = json.loads((tmp_path / "results" / "arc1" / "f" / "run.json").read_text())
+    assert run["status"] == "finished" and "pass@2" in run["final_metrics"]["arc"]
+    assert any("held out (arc_split_seed=0)" in d for d in run["deviations"])
+    held = set(json.loads((Path(run["data"]["path"]) / "test_puzzles.json").read_text()))
+    assert len(held) == 4 and held <= {f"{f}-{f}_{k}" for f in ("flip", "fill", "move") for k in range(4)}   # a third, by name
+    # another split seed is another dataset, built beside the first
+    try: main(argv[:-2] + ["--set", "run_name=g", "--set", "arc_split_seed=1"])
+    except SystemExit as e: assert e.code in (0, None), capsys.readouterr().err
+    other = json.loads((tmp_path / "results" / "arc1" / "g" / "run.json").read_text())["data"]["path"]
+    assert other != run["data"]["path"] and set(json.loads((Path(other) / "test_puzzles.json").read_text())) != held

