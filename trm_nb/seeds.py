@@ -58,6 +58,10 @@ def run_curve(run_dir) -> pd.DataFrame:
     p = Path(run_dir) / "metrics.csv"
     try: log = inflight_columns(pd.read_csv(p))
     except FileNotFoundError: raise FileNotFoundError(f"{p}: no metrics.csv (has the run started?)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{p}: not a metrics CSV ({type(e).__name__}: {str(e).strip().splitlines()[0]})") from None
+    if "step" not in log or not pd.api.types.is_numeric_dtype(log["step"]):
+        raise ValueError(f"{p}: no numeric 'step' column (columns: {list(log.columns)[:8]}): not a trm_nb metrics log")
     out = pd.DataFrame({"step": log["step"]})
     for name, cols in CURVE_SOURCES.items():
         col = next((c for c in cols if c in log), None)
