@@ -109,6 +109,8 @@ def _as_declared(name: str, value, kind):
     if value is None or kind is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool): return float(value)
+    # papermill reads `-p multipliers 2` as a number: a text parameter takes it as text
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool): return str(value)
     if kind in (dict, list) and isinstance(value, str):
         try: parsed = json.loads(value)
         except json.JSONDecodeError as e:
