@@ -18,13 +18,14 @@ from .scoring import find_checkpoint, load_trm_checkpoint, load_test_split
 from .cost import step_cost
 from .data import plot_grid
 from .maze import PATH
+from .sudoku import build_sudoku
 from .optim import make_optimizer
 from .variants import effective_depth
 
 # %% auto #0
 __all__ = ['load_run', 'halting_steps', 'test_time_compute', 'plot_test_time_compute', 'halting_stats', 'plot_halting',
-           'example_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'seed_spread', 'memorisation_probe',
-           'memorisation_table']
+           'example_row', 'plot_figure6', 'maze_path_length', 'by_difficulty', 'transfer_by_rating', 'seed_spread',
+           'memorisation_probe', 'memorisation_table']
 
 # %% ../nbs/41_analysis.ipynb #99fa0732
 def load_run(path, data_root=None, device=None, batch_size: int = 256, weights: str = "auto", build: bool = True,
@@ -253,6 +254,27 @@ def by_difficulty(task, pred: dict, data: dict, ignore_label_id=None, edges=None
                 exact_accuracy=rows[f"[{lo},{hi})"][1] / rows[f"[{lo},{hi})"][0])
            for lo, hi in zip(edges[:-1], edges[1:]) if f"[{lo},{hi})" in rows]
     return pd.DataFrame(out)
+
+# %% ../nbs/41_analysis.ipynb #a69c72d3
+def transfer_by_rating(final, csvs: dict, work_dir, test_subsample: int | None = 1000, seed: int = 0,
+                       batch_size: int = 256, device=None) -> pd.DataFrame:
+    """A Sudoku run's kept weights (`final`) on puzzles it never trained on: each `{name: CSV path}` built as a test split
+    under `work_dir` (a seeded sample of `test_subsample` puzzles), exact accuracy by rating bucket and in all."""
+    main, _ = find_checkpoint(final)
+    trained = torch.load(main, map_location="cpu", weights_only=False)["config"]
+    if trained["task"] != "sudoku": raise ValueError(f"{main}: a {trained['task']} run; transfer_by_rating scores Sudoku runs")
+    b = round((trained["gen_size"] if trained["data"] == "generated" else 9) ** 0.5)     # the model's box side
+    out = []
+    for name, csv in csvs.items():
+        # a one-puzzle train split carries the metadata a checkpoint is checked against (vocabulary, length, ids)
+        root = build_sudoku(Path(work_dir) / name, train_csv=csv, test_csv=csv, subsample=1, num_aug=0,
+                            test_subsample=test_subsample, seed=seed, b=b, progress=False)
+        head, cfg, meta, data = load_run(final, data_root=root, device=device, batch_size=batch_size)
+        tab = by_difficulty("sudoku", predict(head, meta, data, batch_size), data, meta.ignore_label_id)
+        n = int(tab.n.sum())
+        every = dict(task="sudoku", measure="rating", bucket="all", n=n, exact_accuracy=(tab.n * tab.exact_accuracy).sum() / n)
+        out.append(pd.concat([tab, pd.DataFrame([every])], ignore_index=True).assign(puzzles=name))
+    return pd.concat(out, ignore_index=True)[["puzzles", "bucket", "n", "exact_accuracy"]]
 
 # %% ../nbs/41_analysis.ipynb #bd26ea83
 def seed_spread(values) -> dict:

