@@ -24,7 +24,8 @@ __all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DE
            'PAPER_RUNTIME', 'slug', 'StudyRun', 'same_run', 'run_status', 'checkout_root', 'code_changes',
            'refuse_dirty_code', 'train_one', 'keep_final', 'keeps_weights', 'claim_and_train', 'run_all',
            'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'table_study', 'at_scale',
-           'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan', 'study_queue', 'main']
+           'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan', 'study_queue', 'main',
+           'other_code_notes']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -406,8 +407,24 @@ def main(argv=None):
     a = p.parse_args(argv)
     q = study_queue(a.tables, a.scale, tuple(range(a.seeds)), a.out_dir, a.data_dir, a.tasks, tuple(a.first))
     for c in q: _say(f"{run_status(c):>8}  {c.task}/{c.run_name}")
+    for line in other_code_notes(q): _say(line)
     if not a.dry_run: run_all(q, allow_dirty=a.allow_dirty)
     return q
+
+def other_code_notes(configs: list, root=None) -> list:
+    """A line per task whose finished runs among `configs` come from another version of the run code than this
+    checkout's (`_code_tree`): new runs would make its tables "more than one code version"."""
+    here = _code_tree("HEAD", checkout_root(root))
+    out = []
+    for task in dict.fromkeys(c.task for c in configs):
+        done = [x for x in collect([c for c in configs if c.task == task]) if x["status"] == "finished"]
+        commits = sorted({x.get("commit") for x in done if x.get("commit")
+                          and _code_tree(x["commit"], checkout_root(root)) != here})
+        if commits:
+            out.append(f"note: {task} runs on disk come from other run code than this checkout's (commit(s) "
+                       f"{', '.join(c[:10] for c in commits[:3])}): runs trained here would mix two code versions in a "
+                       f"table; train them from a worktree of that commit (git worktree add <dir> {commits[0][:10]})")
+    return out
 
 # %% ../nbs/40_study.ipynb #e955e340
 #| eval: false
