@@ -62,3 +62,33 @@ def test_a_folder_of_task_files_is_a_benchmark(tmp_path, capsys):
     except SystemExit as e: assert e.code in (0, None), capsys.readouterr().err
     other = json.loads((tmp_path / "results" / "arc1" / "g" / "run.json").read_text())["data"]["path"]
     assert other != run["data"]["path"] and set(json.loads((Path(other) / "test_puzzles.json").read_text())) != held
+
+
+def test_flat_tasks_train_on_a_flat_canvas(tmp_path, capsys):
+    "One-row tasks (1D-ARC) on a 1 x 8 canvas: 8 tokens a grid, the canvas recorded beside the data, scored through it."
+    from trm_nb.cli import main
+    from trm_nb.arc import dataset_canvas, SHAPE_KEEPING_TIDS, parse_aug_name
+    from trm_nb.data import load_split
+    rng = np.random.default_rng(2)
+    row = lambda: rng.integers(0, 10, (1, int(rng.integers(3, 8)))).tolist()
+    for k in range(9):
+        task = {"train": [{"input": row(), "output": row()} for _ in range(2)], "test": [{"input": row(), "output": row()}]}
+        (tmp_path / "tasks").mkdir(exist_ok=True)
+        (tmp_path / "tasks" / f"t{k}.json").write_text(json.dumps(task))
+    (tmp_path / "tasks" / "wide.json").write_text(json.dumps({"train": [{"input": [[1] * 9], "output": [[2] * 9]}],
+                                                             "test": [{"input": [[1] * 9], "output": [[2] * 9]}]}))
+    argv = ["--task", "arc1", "--preset", "smoke", "--out-dir", str(tmp_path / "results"), "--set", f"data_dir={tmp_path / 'data'}",
+            "--set", f"arc_source={tmp_path / 'tasks'}", "--set", "arc_canvas=8", "--set", "arc_canvas_rows=1",
+            "--set", "max_steps=2", "--set", "arc_max_tasks=null", "--set", "run_name=flat"]
+    try: main(argv)
+    except SystemExit as e: assert e.code in (0, None), capsys.readouterr().err
+    run = json.loads((tmp_path / "results" / "arc1" / "flat" / "run.json").read_text())
+    assert run["status"] == "finished" and "pass@2" in run["final_metrics"]["arc"]
+    assert any("1x8 canvas" in d for d in run["deviations"])
+    root = Path(run["data"]["path"])
+    meta, data = load_split(root, "train")
+    assert meta.seq_len == 8 and dataset_canvas(root, 8) == (1, 8)
+    names = json.loads((root / "identifiers.json").read_text())
+    tids = {parse_aug_name(n)[1][0] for n in names[1:]}
+    assert tids <= set(SHAPE_KEEPING_TIDS) and len(tids) > 1          # augmented, never transposed
+    assert not any(n.startswith("wide") for n in names)                # 9 wide: does not fit 8 columns

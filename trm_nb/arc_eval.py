@@ -8,7 +8,7 @@ import json, math, os, re
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from .arc import crop_prediction, parse_aug_name, inverse_augment, canvas_of, ArcDataError, SEQ_LEN
+from .arc import crop_prediction, parse_aug_name, inverse_augment, canvas_of, dataset_canvas, ArcDataError, SEQ_LEN
 from .data import load_split, atomic_write_text
 
 # %% auto #0
@@ -34,7 +34,7 @@ def _arc_test_index(root: str, _key, verify_inputs: bool) -> dict:
     names = json.loads((root / "identifiers.json").read_text())
     tp = json.loads((root / "test_puzzles.json").read_text())
     meta, data = load_split(root, "test")
-    try: canvas = canvas_of(meta.seq_len)
+    try: canvas = dataset_canvas(root, meta.seq_len)
     except ValueError as e: raise ArcDataError(f"{root}/test/dataset.json: {e}") from None
     sets, inputs = {}, {}
     for s, d in data.items():
@@ -103,7 +103,7 @@ def _check_pred(p: dict, set_name: str, n_rows: int, which: int, seq_len: int = 
     if len(idx) == len(preds) == len(q) == 0: return idx.astype(np.int64), np.zeros((0, seq_len), np.uint8), q
     if preds.ndim != 2 or preds.shape[1] != seq_len:
         raise ValueError(
-            f"{where}: preds has shape {preds.shape}, expected [N, {seq_len}] (the dataset's canvas, {canvas_of(seq_len)}x{canvas_of(seq_len)})"
+            f"{where}: preds has shape {preds.shape}, expected [N, {seq_len}] (the dataset's canvas of {seq_len} tokens)"
         )
     if not (len(idx) == len(preds) == len(q)):
         raise ValueError(f"{where}: index, preds, q_halt have lengths {len(idx)}, {len(preds)}, {len(q)}")

@@ -143,14 +143,30 @@ def load_folder_tasks(folder) -> dict:
     folder = Path(folder)
     files = sorted(folder.rglob("*.json"))
     if not files: raise ArcDataError(f"{folder}: no ARC task files (*.json) in this folder or below")
-    tasks = {}
+    tasks, too_big = {}, []
     for f in files:
         task = _read_json(f)
         tid = str(f.relative_to(folder).with_suffix("")).replace(os.sep, "-")
         if isinstance(task, dict): task = {k: task[k] for k in ("train", "test") if k in task}
+        if _oversized(task):                        # no canvas holds it: left out, as a smaller canvas leaves tasks out
+            too_big.append(tid)
+            continue
         _check_task(tid, task, f)
         tasks[tid] = task
+    if too_big:
+        warnings.warn(f"{folder}: {len(too_big)} of {len(files)} tasks have a grid over {ARC_MAX} cells on a side, which no "
+                      f"canvas holds; left out (e.g. {too_big[:3]})")
+    if not tasks: raise ArcDataError(f"{folder}: every task has a grid over {ARC_MAX} cells on a side")
     return tasks
+
+def _oversized(task) -> bool:
+    "Has a well-formed `task` a grid with a side over `ARC_MAX`? (False for malformed ones: `_check_task` names them.)"
+    try:
+        return any(len(g) > ARC_MAX or any(len(r) > ARC_MAX for r in g)
+                   for k in ("train", "test") for p in task.get(k, []) for io in ("input", "output") if io in p
+                   for g in [p[io]])
+    except TypeError:
+        return False
 
 def split_folder_tasks(tasks: dict, split_seed: int = 0, eval_fraction: float = 1 / 3) -> dict:
     """`{'training': ..., 'evaluation': ...}`: a seeded random `eval_fraction` of the tasks held out for evaluation

@@ -56,6 +56,7 @@ class TrainConfig(Architecture):
     arc_max_tasks: int | None = None      # ARC: keep only this many tasks per subset (small runs)
     # ARC: canvas side (30: official); smaller keeps the tasks whose grids all fit, seq_len = side^2
     arc_canvas: int = 30
+    arc_canvas_rows: int | None = None    # ARC: a flat canvas, this many rows x arc_canvas columns (1D-ARC: 1); None: square
     # --- model: the network's shape and recursion are `trm_nb.model.Architecture`'s fields (d, T, n, N_sup, ...)
     loss_type: str = "stablemax_cross_entropy"
     # auto: bfloat16 on GPU, float32 on CPU; fast: bfloat16 also on a CPU that measures it faster
@@ -127,7 +128,7 @@ def check_overrides_and_replace(cfg: TrainConfig, overrides: dict) -> TrainConfi
 # What a run is (its data, network, loss and optimiser): a resume refuses to change any of them.
 IDENTITY_FIELDS = ("task", "variant", "seed", "data", "train_csv", "test_csv", "arc_source", "arc_concept", "subsample",
                    "test_subsample", "num_aug", "maze_aug", "gen_size", "gen_train", "gen_test", "gen_min_blanks",
-                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", "arc_split_seed", "arc_eval_fraction", *(f.name for f in fields(Architecture)),
+                   "gen_max_blanks", "arc_max_tasks", "arc_canvas", "arc_canvas_rows", "arc_split_seed", "arc_eval_fraction", *(f.name for f in fields(Architecture)),
                    "loss_type", "forward_dtype", "optimizer", "global_batch_size", "ema")
 # How a run is run: none of them changes what it computes.
 RUN_CONTROL = ("resume", "resume_missing", "overwrite", "resume_changes", "data_dir", "out_dir", "gpus", "log_every", "keep_checkpoints",
@@ -145,7 +146,8 @@ _POS, _NONNEG = (lambda v: v >= 1, ">= 1"), (lambda v: v >= 0, ">= 0")
 _UNIT, _BETA = (lambda v: 0 <= v <= 1, "in [0, 1]"), (lambda v: 0 <= v < 1, "in [0, 1)")
 RANGES = dict(seed=_NONNEG, subsample=_POS, test_subsample=_POS, num_aug=_NONNEG, gen_size=(lambda v: v >= 2, ">= 2"),
               gen_train=_POS, gen_test=_POS, gen_min_blanks=_NONNEG, gen_max_blanks=_NONNEG, arc_max_tasks=_POS,
-              arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"), d=_POS,
+              arc_canvas=(lambda v: 3 <= v <= 30, "in 3..30 (30: the official canvas)"),
+              arc_canvas_rows=(lambda v: 1 <= v <= 30, "in 1..30 (None: a square canvas)"), d=_POS,
               expansion=(lambda v: v > 0, "> 0"), num_heads=_POS, layers=_POS, T=_POS, n=_POS, N_sup=_POS,
               halt_exploration_prob=_UNIT, puzzle_emb_len=_NONNEG, puzzle_emb_ndim=_NONNEG, global_batch_size=_POS,
               epochs=_POS, max_steps=_POS, lr=_NONNEG, lr_min_ratio=_UNIT, lr_warmup_steps=_NONNEG, beta1=_BETA,

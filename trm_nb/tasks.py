@@ -294,21 +294,27 @@ class ArcTask(Task):
                    f"(arc_split_seed={cfg.arc_split_seed}): not ARC-AGI"]
         else: out = ["trained without ConceptARC (arc_concept='none'): not the paper's recipe"
                      ] if cfg.arc_concept == "none" else []
-        if cfg.arc_canvas != 30:
+        if self.canvas(cfg) != 30:
             out.append(
-                f"ARC on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas (arc_canvas={cfg.arc_canvas}): only the tasks whose every grid "
-                "fits, trained and scored; not the paper's 30x30 benchmark")
+                f"ARC on a {arc.canvas_name(self.canvas(cfg))} canvas (arc_canvas={cfg.arc_canvas}"
+                + (f", arc_canvas_rows={cfg.arc_canvas_rows}" if cfg.arc_canvas_rows else "")
+                + "): only the tasks whose every grid fits, trained and scored; not the paper's 30x30 benchmark")
         return out
 
+    def canvas(self, cfg):
+        "The run's canvas: a side, or `(rows, cols)` for a flat one (`arc_canvas_rows`)."
+        return cfg.arc_canvas if cfg.arc_canvas_rows is None else (cfg.arc_canvas_rows, cfg.arc_canvas)
+
     def seq_len_of(self, cfg):
-        return cfg.arc_canvas ** 2
+        return (cfg.arc_canvas_rows or cfg.arc_canvas) * cfg.arc_canvas
 
     def data_fields(self, cfg):
         """The data fields, plus `arc_canvas` when it is not the official 30 and the split of a folder of tasks (so
         datasets built before those fields keep their folders)."""
         folder = dict(arc_split_seed=cfg.arc_split_seed, arc_eval_fraction=cfg.arc_eval_fraction) if (
             is_task_folder(cfg.arc_source)) else {}
-        return super().data_fields(cfg) | ({"arc_canvas": cfg.arc_canvas} if cfg.arc_canvas != 30 else {}) | folder
+        rows = {} if cfg.arc_canvas_rows is None else {"arc_canvas_rows": cfg.arc_canvas_rows}
+        return super().data_fields(cfg) | ({"arc_canvas": cfg.arc_canvas} if cfg.arc_canvas != 30 else {}) | rows | folder
 
     def prepare(self, cfg, progress=True):
         out = super().prepare(cfg, progress)
@@ -316,7 +322,7 @@ class ArcTask(Task):
             sl = PuzzleDatasetMetadata.load(out / split / "dataset.json").seq_len
             if sl != self.seq_len_of(cfg):
                 raise ValueError(
-                    f"{out / split / 'dataset.json'}: seq_len {sl}, but arc_canvas={cfg.arc_canvas} needs "
+                    f"{out / split / 'dataset.json'}: seq_len {sl}, but a {arc.canvas_name(self.canvas(cfg))} canvas needs "
                     f"{self.seq_len_of(cfg)} tokens (a dataset of another canvas); delete that folder to rebuild it")
         return out
 
@@ -326,8 +332,8 @@ class ArcTask(Task):
         return (f"{self.title} ({' + '.join(subsets)} from {cfg.arc_source}; the test inputs of "
                 f"{arc.DATASETS[self.name]['test_set_name']} held out) + " +
                 (f"ConceptARC (160 tasks, {concept})" if concept else "no ConceptARC (arc_concept='none')") +
-                ("" if cfg.arc_canvas == 30 else
-                 f"; only the tasks whose grids all fit a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"))
+                ("" if self.canvas(cfg) == 30 else
+                 f"; only the tasks whose grids all fit a {arc.canvas_name(self.canvas(cfg))} canvas"))
 
     def build(self, cfg, out, progress=True):
         subsets = list(arc.DATASETS[self.name]["subsets"])
@@ -340,7 +346,7 @@ class ArcTask(Task):
         arc.build_arc(out, dataset=self.name, source=source, subsets=subsets,
                       test_set_name=arc.DATASETS[self.name]["test_set_name"], concept_prefix=concept,
                       num_aug=cfg.num_aug, seed=42 + cfg.seed, max_tasks=cfg.arc_max_tasks, progress=progress,
-                      canvas=cfg.arc_canvas, split_seed=cfg.arc_split_seed, eval_fraction=cfg.arc_eval_fraction)
+                      canvas=self.canvas(cfg), split_seed=cfg.arc_split_seed, eval_fraction=cfg.arc_eval_fraction)
 
     def run_scores(self, pred, cfg, data_root=None, eval_dir=None, step=None, submission_path=None, world_size=1,
                    device=None):
@@ -368,7 +374,8 @@ class ArcTask(Task):
 
     def draw(self, x, y, pred, axes):
         def grid(t):
-            g = crop_prediction(np.asarray(t))
+            t = np.asarray(t)      # a square canvas, or a flat one of one row (the token count alone cannot say more)
+            g = crop_prediction(t, None if round(t.size ** 0.5) ** 2 == t.size else (1, t.size))
             return (g if g is not None else np.zeros((0, 0), np.uint8)).tolist()
         pair = {"input": grid(x), "output": grid(y)}
         plot_arc_task(pair, prediction=None if pred is None else grid(pred), axes=[axes])
