@@ -3,6 +3,7 @@
     python .ci/execute_chapters.py              # every chapter (index and numbered notebooks)
     python .ci/execute_chapters.py nbs/01_model.ipynb ...
     python .ci/execute_chapters.py --check      # fail if a chapter has no output at all (CI runs this)
+    python .ci/execute_chapters.py nbs/analyses.ipynb -p transfer_csvs hf   # papermill parameters for study notebooks
 
 Cells run as `nbdev_test` runs them: `#| eval: false` cells and cells flagged `slow`, `gpu` or `notest`
 are skipped and keep the outputs they had. Notebooks with `skip_exec` frontmatter are papermill entry
@@ -26,14 +27,14 @@ def skip_exec(p: Path) -> bool:
     cells = json.loads(p.read_text())["cells"]
     return bool(cells) and cells[0]["cell_type"] == "raw" and "skip_exec: true" in "".join(cells[0]["source"])
 
-def papermill_outputs(p: Path):
+def papermill_outputs(p: Path, params=()):
     "Run a study notebook with papermill (collect only) and copy its outputs into `p`, cell by cell."
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / p.name
         # Agg as in CI: under the inline backend a figure left open is shown a second time at the end of its cell
         env = {**os.environ, "MPLBACKEND": "Agg"}
-        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", "--cwd", str(p.parent)], check=True, env=env)
+        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", *params, "--cwd", str(p.parent)], check=True, env=env)
         ran = {"".join(c["source"]): c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"}
     nb = json.loads(p.read_text())
     for c in nb["cells"]:
@@ -66,9 +67,12 @@ if __name__ == "__main__":
         bare = [p.name for p in chapters() if p.name != "train.ipynb" and not has_outputs(p)]
         if bare: sys.exit(f"chapters without outputs (run `python .ci/execute_chapters.py` and commit): {bare}")
         print(f"every chapter carries outputs ({len(chapters())} notebooks)"); sys.exit(0)
+    params = []
+    while "-p" in args:                       # -p NAME VALUE: passed to papermill for the study notebooks
+        i = args.index("-p"); params += args[i:i + 3]; del args[i:i + 3]
     todo = [Path(a).resolve() for a in args] or chapters()
     for p in todo:
-        if skip_exec(p) and (p.name.startswith("table") or p.name == "analyses.ipynb"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p); continue
+        if skip_exec(p) and (p.name.startswith("table") or p.name == "analyses.ipynb"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p, params); continue
         if skip_exec(p): print(f"skip {p.name} (skip_exec)"); continue
         print(f"execute {p.name}", flush=True)
         r = subprocess.run([sys.executable, __file__, "--run-one", str(p)])

@@ -347,7 +347,7 @@ CLAIMS = [   # (claim, table, rows A, rows B, task, kind): A beats B ("better") 
     ("recursion beats direct prediction on ARC-AGI-1", 5, ("TRM-Att",), ("Direct pred",), "arc1", "better"),
 ]
 CLAIM_MARGIN = 2.0    # points: how much a "not worse" claim lets A lose
-CLAIM_COLUMNS = ["claim", "table", "benchmark", "paper (A vs B)", "ours (A vs B)", "seeds", "A - B",
+CLAIM_COLUMNS = ["claim", "table", "paper's benchmark", "paper (A vs B)", "ours (A vs B)", "seeds", "A - B",
                  "95% CI (seeds)", "per seed", "verdict"]
 
 def claim_verdict(kind: str, low: float, high: float, n_seeds: int) -> str:
@@ -389,7 +389,7 @@ def claims_markdown(results_dir="results", scale: str = "cpu", tables=(1, 2, 3, 
     found = [Path(results_dir) / "tables" / f"claims_table{t}_{scale}.csv" for t in tables]
     dfs = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in found if p.exists()]
     if not dfs: return f"No claims table at {scale} scale yet (the table notebooks write them)."
-    return markdown_table(pd.concat(dfs)[["claim", "table", "benchmark", "paper (A vs B)", "ours (A vs B)",
+    return markdown_table(pd.concat(dfs)[["claim", "table", "paper (A vs B)", "ours (A vs B)",
                                           "A - B", "95% CI (seeds)", "verdict"]])
 
 # %% ../nbs/42_report.ipynb #f58d2d29
