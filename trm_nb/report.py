@@ -13,12 +13,12 @@ from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row
 from .study import (StudyRun, checkout_root, code_versions, collect, data_used, hardware, hardware_of, model_sizes,
                           paper_command, paper_plan, run_all, run_status, scale_gap, study_configs, table_study)
 
+
 # %% auto #0
-__all__ = ['TABLE_COLUMNS', 'CI', 'PAIRED_REFERENCE', 'PAIRED_COLUMNS', 'CLAIMS', 'CLAIM_MARGIN', 'CLAIM_COLUMNS', 'TABLE_TITLES',
-           'wilson', 'reproductions', 'study_table', 'markdown_table', 'write_table', 'kendall_tau', 'findings',
-           'paired_by_seed', 'paired_markdown', 'other_measures', 'other_markdown', 'plot_rows', 'plot_depth',
-           'save_figure', 'image_markdown', 'plot_table_curves', 'claim_verdict', 'claims_table', 'claims_markdown',
-           'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown']
+__all__ = ['TABLE_COLUMNS', 'CI', 'PAIRED_REFERENCE', 'PAIRED_COLUMNS', 'TABLE_TITLES', 'wilson', 'reproductions', 'study_table',
+           'markdown_table', 'write_table', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
+           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'save_figure', 'image_markdown',
+           'plot_table_curves', 'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown']
 
 # %% ../nbs/42_report.ipynb #514a90e2
 def wilson(k: float, n: int, z: float = 1.959964) -> tuple:
@@ -316,82 +316,6 @@ def plot_table_curves(study: list, configs: list, title: str):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/42_report.ipynb #cfb3dc26
-_BOTH = ((1, 1), (2, 2), (3, 3), (4, 4), (3, 6))     # Table 3's cells where the paper has both HRM and TRM
-CLAIMS = [   # (claim, table, rows A, rows B, task, kind): A beats B ("better") or is no worse ("not worse")
-    ("TRM beats HRM", 1, ("TRM (T=3 n=6)",), ("HRM",), "sudoku", "better"),
-    ("more recursion: T=3 n=6 beats T=2 n=2", 1, ("TRM (T=3 n=6)",), ("w/ T=2 n=2",), "sudoku", "better"),
-    ("2 layers beat 4 (n=3: about the same depth)", 1, ("TRM (T=3 n=6)",), ("w/ 4-layers n=3",), "sudoku", "better"),
-    ("one network beats separate fH and fL", 1, ("TRM (T=3 n=6)",), ("w/ separate fH fL",), "sudoku", "better"),
-    ("backpropagation through the whole recursion beats the 1-step gradient", 1, ("TRM (T=3 n=6)",),
-     ("w/ 1-step gradient",), "sudoku", "better"),
-    ("EMA helps", 1, ("TRM (T=3 n=6)",), ("no EMA",), "sudoku", "better"),
-    ("the ACT continue loss is unnecessary", 1, ("TRM (T=3 n=6)",), ("w/ ACT",), "sudoku", "not worse"),
-    ("the MLP mixer beats self-attention on Sudoku", 1, ("TRM (T=3 n=6)",), ("w/ self-attention",), "sudoku",
-     "better"),
-    ("y and z beat a single z", 2, ("TRM y z (2 features)",), ("TRM single z (1 feature)",), "sudoku", "better"),
-    ("y and z beat a multi-scale z", 2, ("TRM y z (2 features)",), ("TRM multi-scale z (n+1=7 features)",), "sudoku",
-     "better"),
-    ("more effective depth helps (k=3 T=3 against k=1 T=1)", 3, ("TRM k=3 T=3",), ("TRM k=1 T=1",), "sudoku",
-     "better"),
-    ("... up to a point (k=3 T=3 no worse than k=4 T=4 and k=3 T=6)", 3, ("TRM k=3 T=3",) * 2,
-     ("TRM k=4 T=4", "TRM k=3 T=6"), "sudoku", "not worse"),
-    ("TRM beats HRM at equal depth (5 cells)", 3, tuple(f"TRM k={k} T={T}" for k, T in _BOTH),
-     tuple(f"HRM k={k} T={T}" for k, T in _BOTH), "sudoku", "better"),
-    ("recursion beats direct prediction on Sudoku", 4, ("TRM-MLP",), ("Direct pred",), "sudoku", "better"),
-    ("recursion beats direct prediction on mazes", 4, ("TRM-Att",), ("Direct pred",), "maze", "better"),
-    ("attention is needed on mazes (TRM-Att beats TRM-MLP)", 4, ("TRM-Att",), ("TRM-MLP",), "maze", "better"),
-    ("TRM beats HRM on mazes", 4, ("TRM-Att",), ("HRM",), "maze", "better"),
-    ("TRM beats HRM on ARC-AGI-1", 5, ("TRM-Att",), ("HRM",), "arc1", "better"),
-    ("attention beats the MLP mixer on ARC-AGI-1", 5, ("TRM-Att",), ("TRM-MLP",), "arc1", "better"),
-    ("recursion beats direct prediction on ARC-AGI-1", 5, ("TRM-Att",), ("Direct pred",), "arc1", "better"),
-]
-CLAIM_MARGIN = 2.0    # points: how much a "not worse" claim lets A lose
-CLAIM_COLUMNS = ["claim", "table", "paper's benchmark", "paper (A vs B)", "ours (A vs B)", "seeds", "A - B",
-                 "95% CI (seeds)", "per seed", "verdict"]
-
-def claim_verdict(kind: str, low: float, high: float, n_seeds: int) -> str:
-    "'holds', 'reversed' or 'not decided' from the 95% interval of the per-seed differences A - B (see above)."
-    if n_seeds < 2: return "not run yet" if n_seeds == 0 else "not decided (1 seed)"
-    if kind == "better": return "holds" if low > 0 else "reversed" if high < 0 else "not decided"
-    if kind == "not worse": return "holds" if low > -CLAIM_MARGIN else "reversed" if high < -CLAIM_MARGIN else "not decided"
-    raise ValueError(f"claim kind {kind!r}: 'better' or 'not worse'")
-
-def claims_table(table: int, study: list, configs: list) -> "pd.DataFrame":
-    "The claims of `CLAIMS` drawn from `table`: the paper's A and B, ours paired by seed, the interval and the verdict."
-    import pandas as pd          # reason: pandas is heavy; only the tables need it
-    got = {}
-    for r, x in zip(study, collect(configs)):
-        if x["status"] == "finished": got.setdefault((r.row, r.task), {})[r.seed] = 100 * x["value"]
-    paper = {(p["variant"], p["dataset"]): _num(p["value"]) for p in paper_tables(table)}
-    ran = {r.task for r in study}
-    out = []
-    for claim, t, A, B, task, kind in CLAIMS:
-        if t != table: continue
-        ds, pairs = get_task(task).dataset, list(zip(A, B))
-        pp = [(paper[a, ds], paper[b, ds]) for a, b in pairs if None not in (paper.get((a, ds)), paper.get((b, ds)))]
-        pa, pb = np.mean(pp, axis=0) if pp else (math.nan, math.nan)
-        seeds = sorted(set.intersection(*(set(got.get((r, task), {})) for r in A + B)))
-        of = lambda rows, s: float(np.mean([got[r, task][s] for r in rows]))
-        diffs = [float(np.mean([got[a, task][s] - got[b, task][s] for a, b in pairs])) for s in seeds]
-        mean, lo, hi = seed_interval(diffs)
-        ours = f"{np.mean([of(A, s) for s in seeds]):.1f} vs {np.mean([of(B, s) for s in seeds]):.1f}" if seeds else ""
-        out.append(dict(zip(CLAIM_COLUMNS, [
-            claim, t, ds, f"{pa:.1f} vs {pb:.1f} ({pa - pb:+.1f})" if pp else "", ours, " ".join(map(str, seeds)),
-            f"{mean:+.1f}" if seeds else "", f"{lo:+.1f} to {hi:+.1f}" if len(seeds) > 1 else "",
-            " ".join(f"{x:+.1f}" for x in diffs),
-            claim_verdict(kind, lo, hi, len(seeds)) if task in ran else "no setting at this scale"])))
-    return pd.DataFrame(out, columns=CLAIM_COLUMNS)
-
-def claims_markdown(results_dir="results", scale: str = "cpu", tables=(1, 2, 3, 4, 5)) -> str:
-    "Every table's written claims (`results/tables/claims_table<t>_<scale>.csv`) as one markdown table."
-    import pandas as pd          # reason: pandas is heavy; only the tables need it
-    found = [Path(results_dir) / "tables" / f"claims_table{t}_{scale}.csv" for t in tables]
-    dfs = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in found if p.exists()]
-    if not dfs: return f"No claims table at {scale} scale yet (the table notebooks write them)."
-    return markdown_table(pd.concat(dfs)[["claim", "table", "paper (A vs B)", "ours (A vs B)",
-                                          "A - B", "95% CI (seeds)", "verdict"]])
-
 # %% ../nbs/42_report.ipynb #f58d2d29
 TABLE_TITLES = {1: "Table 1: ablations of TRM on Sudoku-Extreme", 2: "Table 2: how many latent features",
                 3: "Table 3: HRM against TRM at matched effective depth", 4: "Table 4: Sudoku-Extreme and Maze-Hard",
@@ -445,12 +369,8 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
     curves = plot_table_curves(runs, configs, title)
     figures = (save_figure(fig, out_dir / "figures" / f"table{table}_{scale}.png", dpi=80),
                save_figure(curves, out_dir / "figures" / f"table{table}_curves_{scale}.png", dpi=70))
-    claims = claims_table(table, runs, configs)
-    claim_paths = write_table(claims, out_dir / "tables", f"claims_table{table}", scale,
-                              f"The paper's claims from Table {table}, decided by seeds")
     return dict(table=df, plan=paper_plan(table), findings=_table_findings(df, table, runs, configs),
-                paths=paths + claim_paths + figures, figure=fig, curves=curves, claims=claims,
-                status={c.run_name: run_status(c) for c in configs})
+                paths=paths + figures, figure=fig, curves=curves, status={c.run_name: run_status(c) for c in configs})
 
 # %% ../nbs/42_report.ipynb #4173736f
 def _ours_cell(x, note: str) -> str:
@@ -509,6 +429,7 @@ def compute_markdown(results_dir="results", scales=("paper", "cpu")) -> str:
         lines.append(f"- `{s}` scale: {len(done)} finished runs ({tasks}), {hours:.1f} h of training wall time in "
                      f"all, on {hardware_of(done)}")
     return "\n".join(lines)
+
 
 # %% ../nbs/42_report.ipynb #figlinks1
 def figures_markdown(results_dir="results", link_root="results") -> str:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_study.ipynb #e124ef3a
 from __future__ import annotations
-import hashlib, json, re, shutil, subprocess, sys
+import hashlib, json, re, shutil, signal, subprocess, sys
 from dataclasses import dataclass, asdict, fields, MISSING
 from pathlib import Path
 import torch
@@ -231,7 +231,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
 # %% ../nbs/40_study.ipynb #c0de0002
 # trm_nb's top floor (README's layer table) and its data files: they build configs, schedule runs and read records
 NOT_RUN_CODE = ("cli.py", "bench_files.py", "bench.py", "profiling.py", "default_run.py", "study.py", "report.py",
-                "analysis.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
+                "claims.py", "analysis.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
 
 def _code_tree(commit: str, root: Path):
     "An id of the code that trains and scores a run at `commit`: `trm_nb/` but `NOT_RUN_CODE` (None: no git or commit)."
@@ -408,7 +408,11 @@ def main(argv=None):
     q = study_queue(a.tables, a.scale, tuple(range(a.seeds)), a.out_dir, a.data_dir, a.tasks, tuple(a.first))
     for c in q: _say(f"{run_status(c):>8}  {c.task}/{c.run_name}")
     for line in other_code_notes(q): _say(line)
-    if not a.dry_run: run_all(q, allow_dirty=a.allow_dirty)
+    if a.dry_run: return q
+    try: run_all(q, allow_dirty=a.allow_dirty)
+    except KeyboardInterrupt as e:         # Ctrl-C or SIGTERM: the run says where it stopped; the same command resumes
+        _say(f"{e} (the same command resumes the study)")
+        raise SystemExit(128 + int(getattr(e, "signum", signal.SIGINT))) from None
     return q
 
 def other_code_notes(configs: list, root=None) -> list:
