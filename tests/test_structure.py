@@ -100,3 +100,18 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
     src = "from .a import x\nimport trm_nb.b\nfrom trm_nb import c\ndef f():\n    from trm_nb.d import y\n"
     imps = trm_imports(ast.parse(src), {"a", "b", "c", "d"})
     assert [(n, top) for n, _, top in imps] == [("a", True), ("b", True), ("c", True), ("d", False)]
+
+
+def test_papermill_reads_every_parameter():
+    "papermill parses every annotated line of each parameters cell (a comment it cannot parse makes `-p NAME` 'unknown')."
+    import json, re
+    from papermill.translators import PythonTranslator
+    seen = 0
+    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for c in json.loads(nb.read_text())["cells"]:
+            if "parameters" not in c.get("metadata", {}).get("tags", []): continue
+            src = "".join(c["source"])
+            names = {p.name for p in PythonTranslator.inspect({"source": src})}
+            assert {m.group(1) for m in re.finditer(r"^(\w+)\s*:", src, re.M)} <= names, nb.name
+            seen += 1
+    assert seen >= 7
