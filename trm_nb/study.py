@@ -183,7 +183,7 @@ def keeps_weights(cfg: TrainConfig) -> bool:
 def _say(msg: str): print(msg, file=terminal_stream(), flush=True)
 
 def claim_and_train(cfg: TrainConfig, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
-                    keep_weights=lambda cfg: keeps_weights(cfg), allow_dirty: bool = False, wait: bool = False) -> bool:
+                    keep_weights=keeps_weights, allow_dirty: bool = False, wait: bool = False) -> bool:
     """Take the run's lock, then train it unless it is finished by now (resuming a partial run, replacing a stale one);
     False if another process holds the lock and not `wait`. Deciding under the lock: no run is trained twice."""
     d = run_dir_of(cfg)
@@ -204,7 +204,7 @@ def claim_and_train(cfg: TrainConfig, gpus: int = 0, keep_checkpoints: bool = Fa
     return True
 
 def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, terminal: bool = True,
-            keep_weights=lambda cfg: keeps_weights(cfg), allow_dirty: bool = False) -> dict:
+            keep_weights=keeps_weights, allow_dirty: bool = False) -> dict:
     """Train every config that is not finished (resuming partial ones), one after another; a run another process is
     training is left to it and waited for at the end. Return {run name: status}."""
     todo = [c for c in configs if run_status(c) != "finished"]
