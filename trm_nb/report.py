@@ -11,14 +11,16 @@ import numpy as np
 from .tasks import get_task, paper_tables
 from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row_curves
 from .study import (StudyRun, checkout_root, code_versions, collect, data_used, hardware, hardware_of, model_sizes,
-                          paper_command, paper_plan, run_all, run_status, scale_gap, study_configs, table_study)
+                          paper_command, paper_plan, run_all, run_status, scale_gap, setting_task, study_configs,
+                          study_dataset, table_study)
 
 
 # %% auto #0
-__all__ = ['TABLE_COLUMNS', 'CI', 'PAIRED_REFERENCE', 'PAIRED_COLUMNS', 'TABLE_TITLES', 'wilson', 'reproductions', 'study_table',
-           'markdown_table', 'write_table', 'kendall_tau', 'findings', 'paired_by_seed', 'paired_markdown',
-           'other_measures', 'other_markdown', 'plot_rows', 'plot_depth', 'save_figure', 'image_markdown',
-           'plot_table_curves', 'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown']
+__all__ = ['TABLE_COLUMNS', 'CI', 'PAIRED_REFERENCE', 'PAIRED_COLUMNS', 'VOTING_COLUMNS', 'TABLE_TITLES', 'wilson',
+           'reproductions', 'study_table', 'markdown_table', 'write_table', 'kendall_tau', 'findings', 'paired_by_seed',
+           'paired_markdown', 'other_measures', 'other_markdown', 'voting_compared', 'voting_both_ways',
+           'voting_markdown', 'plot_rows', 'plot_depth', 'save_figure', 'image_markdown', 'plot_table_curves',
+           'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown']
 
 # %% ../nbs/42_report.ipynb #514a90e2
 def wilson(k: float, n: int, z: float = 1.959964) -> tuple:
@@ -61,7 +63,7 @@ def _steps_to(xs: list) -> str:
 
 def _others(r: StudyRun, table: int) -> str:
     "Others' reproductions of the same variant on the same benchmark, for a row that changes nothing else."
-    ds = get_task(r.task).dataset
+    ds = study_dataset(r.task)
     return "; ".join(f"{float(o['value']):.1f} ({o['source']})" for o in reproductions(table)
                      if o["variant"] == r.variant and o["dataset"] == ds and not r.changes)
 
@@ -87,7 +89,7 @@ def study_table(study: list, configs: list, table: int, scale: str, command=None
     paper = {(r["variant"], r["dataset"]): r for r in paper_tables(table)}
     groups = {}
     for r, c, x in zip(study, configs, collect(configs)):
-        groups.setdefault((r.row, get_task(r.task).dataset), []).append((r, c, x))
+        groups.setdefault((r.row, study_dataset(r.task)), []).append((r, c, x))
     out = []
     for row, dataset in list(paper) + [k for k in groups if k not in paper]:
         mine, p = groups.get((row, dataset), []), paper.get((row, dataset), {})
@@ -204,11 +206,11 @@ PAIRED_COLUMNS = ["row", "dataset", "seeds", "mean difference", "95% CI (seeds)"
 def paired_by_seed(study: list, configs: list, reference: str) -> "pd.DataFrame":
     "Each row against `reference` on the same seed and benchmark (same data, same test set): per-seed differences."
     import pandas as pd          # reason: pandas is heavy; only the tables need it
-    val = {(r.row, get_task(r.task).dataset, r.seed): x["value"]
+    val = {(r.row, study_dataset(r.task), r.seed): x["value"]
            for r, x in zip(study, collect(configs)) if x["status"] == "finished"}
     of = lambda row, ds: {s: 100 * v for (rw, d, s), v in val.items() if (rw, d) == (row, ds)}
     out = []
-    for row, ds in dict.fromkeys((r.row, get_task(r.task).dataset) for r in study):
+    for row, ds in dict.fromkeys((r.row, study_dataset(r.task)) for r in study):
         p = paired_interval(of(row, ds), of(reference, ds))
         if row == reference or not p["seeds"]: continue
         ci = f"{p['low']:+.1f} to {p['high']:+.1f}" if len(p["seeds"]) > 1 else ""
@@ -231,7 +233,7 @@ def other_measures(study: list, configs: list) -> "pd.DataFrame":
     got = {}
     for r, x in zip(study, collect(configs)):
         if x["status"] == "finished" and x.get("secondary"):
-            got.setdefault((r.row, get_task(r.task).dataset), []).append((r.seed, x))
+            got.setdefault((r.row, study_dataset(r.task)), []).append((r.seed, x))
     out = []
     for (row, ds), xs in got.items():
         xs.sort(key=lambda sx: sx[0])
@@ -246,6 +248,46 @@ def other_markdown(df) -> str:
     "The other measures as findings (empty when the table's benchmarks have none)."
     if len(df) == 0: return ""
     return "- **Other measures** (mean over the finished seeds, in %):\n\n" + markdown_table(df.fillna(""))
+
+# %% ../nbs/42_report.ipynb #a9c7b954
+VOTING_COLUMNS = ["row", "dataset", "seeds", "evaluations", "pooled pass@2", "last evaluation pass@2",
+                  "pooled - last", "95% CI (seeds)", "per seed"]
+
+def voting_compared(records: list) -> "pd.DataFrame":
+    """Pooled against last-evaluation voting per row: `records` are `(row, dataset, seed, arc)` with `arc` a run's
+    `final_metrics["arc"]` holding both scores (the voted one and `per_checkpoint_scores` or `pooled_scores`)."""
+    import pandas as pd          # reason: pandas is heavy; only the tables need it
+    got = {}
+    for row, ds, seed, arc in records:
+        other = arc.get("per_checkpoint_scores" if arc.get("pooled") else "pooled_scores")
+        if other is None: continue                       # one evaluation, or a record without the other voting
+        pooled, last = (arc, other) if arc.get("pooled") else (other, arc)
+        got.setdefault((row, ds), {})[seed] = (100 * pooled["pass@2"], 100 * last["pass@2"], len(pooled["steps"]))
+    out = []
+    for (row, ds), by_seed in got.items():
+        seeds = sorted(by_seed)
+        diffs = [by_seed[s][0] - by_seed[s][1] for s in seeds]
+        mean, lo, hi = seed_interval(diffs)
+        out.append(dict(zip(VOTING_COLUMNS, [
+            row, ds, " ".join(map(str, seeds)), " / ".join(str(by_seed[s][2]) for s in seeds),
+            f"{np.mean([by_seed[s][0] for s in seeds]):.1f}", f"{np.mean([by_seed[s][1] for s in seeds]):.1f}",
+            f"{mean:+.1f}", f"{lo:+.1f} to {hi:+.1f}" if len(seeds) > 1 else "", " ".join(f"{x:+.1f}" for x in diffs)])))
+    return pd.DataFrame(out, columns=VOTING_COLUMNS)
+
+def voting_both_ways(study: list, configs: list) -> "pd.DataFrame":
+    "`voting_compared` of the finished ARC runs of a table (`study`, `configs`) that evaluated more than once."
+    recs = []
+    for r, x in zip(study, collect(configs)):
+        if x["status"] != "finished" or setting_task(r.task) not in ("arc1", "arc2"): continue
+        arc = json.loads((Path(x["run_dir"]) / "run.json").read_text())["final_metrics"].get("arc", {})
+        recs.append((r.row, study_dataset(r.task), r.seed, arc))
+    return voting_compared(recs)
+
+def voting_markdown(df) -> str:
+    "The voting comparison as findings (empty when no run of the table evaluated twice)."
+    if len(df) == 0: return ""
+    return ("- **Voting pooled over evaluations against the last evaluation alone** (pass@2 in %, paired by seed; "
+            "evaluations: how many checkpoints' predictions were pooled):\n\n" + markdown_table(df))
 
 # %% ../nbs/42_report.ipynb #f8045b85
 def _wrap(title: str, width: int = 64) -> str:
@@ -350,8 +392,8 @@ def _table_findings(df, table: int, runs: list, configs: list) -> str:
     if table in PAIRED_REFERENCE:
         ref = PAIRED_REFERENCE[table]
         found += "\n" + paired_markdown(paired_by_seed(runs, configs, ref), ref)
-    other = other_markdown(other_measures(runs, configs))
-    return found + ("\n" + other if other else "")
+    extra = [other_markdown(other_measures(runs, configs)), voting_markdown(voting_both_ways(runs, configs))]
+    return found + "".join("\n" + x for x in extra if x)
 
 def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="results", data_dir="data",
                  train: bool = True, gpus: int = 0, terminal: bool = True, allow_dirty: bool = False) -> dict:

@@ -12,6 +12,7 @@ import trm_nb
 from .config import TrainConfig, RunError, RUN_CONTROL, POOLED_EVALS, EAGER_CONTROL
 from .presets import resolve_config, trm_config
 from .tasks import get_task, ARC_CPU_CANVAS
+from .arc_sources import is_task_folder
 from .variants import get_variant, build_variant, effective_depth
 from .runs import run_dir_of, atomic_save, lock_run, RunBusyError
 from .checkpoint import latest_checkpoint, load_file
@@ -20,12 +21,12 @@ from .train import Trainer
 from .progress import progress_bar, terminal_stream
 
 # %% auto #0
-__all__ = ['STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DEFAULTS', 'NOT_RUN_CODE', 'TABLE_ROWS',
-           'PAPER_RUNTIME', 'slug', 'StudyRun', 'same_run', 'run_status', 'checkout_root', 'code_changes',
-           'refuse_dirty_code', 'train_one', 'keep_final', 'keeps_weights', 'claim_and_train', 'run_all',
-           'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect', 'table_study', 'at_scale',
-           'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan', 'study_queue', 'main',
-           'other_code_notes']
+__all__ = ['STUDY_SETTINGS', 'STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DEFAULTS', 'NOT_RUN_CODE',
+           'TABLE_ROWS', 'PAPER_RUNTIME', 'slug', 'StudyRun', 'setting_task', 'study_dataset', 'same_run', 'run_status',
+           'checkout_root', 'code_changes', 'refuse_dirty_code', 'train_one', 'keep_final', 'keeps_weights',
+           'claim_and_train', 'run_all', 'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect',
+           'table_study', 'at_scale', 'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan',
+           'study_queue', 'main', 'other_code_notes']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -45,7 +46,8 @@ class StudyRun:
     @property
     def name(self) -> str:
         "Named by what it trains, not by the row: two tables that need the same run share it."
-        return slug(self.variant) + "".join(f"-{k}{v}" for k, v in self.changes) + f"-seed{self.seed}"
+        setting = f"{self.task}-" if self.task in STUDY_SETTINGS else ""     # beside the task's own runs
+        return setting + slug(self.variant) + "".join(f"-{k}{v}" for k, v in self.changes) + f"-seed{self.seed}"
 
     def config(self, scale: str, out_dir, base: dict | None = None, data_dir: str = "data") -> TrainConfig:
         "The run's TrainConfig at `scale` (a preset name), with the study's `base` settings for that scale."
@@ -53,7 +55,19 @@ class StudyRun:
         # the study's base never overrides what makes the variant (HRM's T, n; a row's layers)
         base = {k: x for k, x in (base or {}).items() if k not in v.cfg and k not in v.defaults}
         run = dict(seed=self.seed, out_dir=str(out_dir), run_name=self.name, data_dir=str(data_dir))
-        return resolve_config(self.task, scale, self.variant, base | dict(self.changes) | run)
+        return resolve_config(setting_task(self.task), scale, self.variant, base | dict(self.changes) | run)
+
+# a study setting: a task trained and tested on other data than the paper's benchmark, as rows of their own
+# (name -> (task, the dataset its rows name)); its recipe is in STUDY_SCALES like a task's
+STUDY_SETTINGS = {"1d-arc": ("arc1", "1d-arc")}
+
+def setting_task(name: str) -> str:
+    "The task a study task or setting trains: '1d-arc' -> 'arc1', 'maze' -> 'maze'."
+    return STUDY_SETTINGS[name][0] if name in STUDY_SETTINGS else name
+
+def study_dataset(name: str) -> str:
+    "The dataset a study task or setting's rows name in a table: 'maze' -> 'maze-hard', '1d-arc' -> '1d-arc'."
+    return STUDY_SETTINGS[name][1] if name in STUDY_SETTINGS else get_task(name).dataset
 
 # %% ../nbs/40_study.ipynb #25364aec
 STUDY_TASKS = ("sudoku", "maze", "arc1", "arc2")
@@ -77,13 +91,18 @@ STUDY_SCALES = {    # scale -> task -> TrainConfig fields on top of the task's p
                      max_steps=6000, lr=1e-3, lr_min_ratio=0.1, compile=True, compile_scope="step", log_every=100,
                      checkpoint_every=1000, eval_every=750),
         # ARC-AGI-1 on a 10x10 canvas (178 + 77 ARC-AGI-1 tasks fit, 39 ConceptARC): see ARC_CPU_CANVAS
-        "arc1": dict(ARC_CPU_CANVAS, log_every=50)},
+        "arc1": dict(ARC_CPU_CANVAS, log_every=50),
+        # 1D-ARC on a flat 1x30 canvas (its 615 tasks at most 30 cells wide, a third held out by arc_split_seed 0):
+        # the paper's ARC protocol on a benchmark where a 64-wide model solves more than a handful of test inputs
+        "1d-arc": dict(ARC_CPU_CANVAS, arc_source="1d-arc", arc_canvas=30, arc_canvas_rows=1, num_aug=10,
+                       max_steps=6000, lr=1e-3, log_every=100, eval_every=1500, checkpoint_every=1500,
+                       train_probe=64)},
     "paper": {t: {} for t in STUDY_TASKS},
 }
 SCALE_GAPS = {("cpu", "arc2"): "2 of the 120 ARC-AGI-2 evaluation tasks fit a 10x10 canvas (4 fit 12x12): "
                                "no small ARC-AGI-2 setting"}
 # (scale, task) settled by measurement; `paper` and `smoke` always run
-RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1")}
+RUNNABLE = {("cpu", "sudoku"), ("cpu", "maze"), ("cpu", "arc1"), ("cpu", "1d-arc")}
 
 # %% ../nbs/40_study.ipynb #bd1ea249
 # what a run record without the field ran with, where that is not TrainConfig's default: a record without
@@ -316,7 +335,7 @@ TABLE_ROWS = {
 }
 _MODELS = [("Direct pred", "Direct pred"), ("HRM", "HRM"), ("TRM-Att", "TRM-Att"), ("TRM-MLP", "TRM-MLP")]
 TABLE_ROWS |= {4: [(row, variant, (), task) for task in ("sudoku", "maze") for row, variant in _MODELS],
-               5: [(row, variant, (), task) for task in ("arc1", "arc2") for row, variant in _MODELS]}
+               5: [(row, variant, (), task) for task in ("arc1", "arc2", "1d-arc") for row, variant in _MODELS]}
 
 def table_study(table: int, seeds=(0, 1, 2)) -> list:
     "The runs of the paper's `table`, one per row (and task) and seed, seed by seed (stopped early: every row once)."
@@ -348,8 +367,11 @@ def data_used(cfg: TrainConfig) -> str:
     if cfg.data == "generated" and t.name == "sudoku":
         return f"generated {g}x{g} Sudoku, {cfg.gen_min_blanks}-{cfg.gen_max_blanks} blanks"
     if cfg.data == "generated" and t.name == "maze": return f"generated {g}x{g} mazes"
-    if t.name in ("arc1", "arc2") and cfg.arc_canvas < 30:
-        return f"{t.dataset} on a {cfg.arc_canvas}x{cfg.arc_canvas} canvas"
+    if t.name in ("arc1", "arc2"):
+        folder = is_task_folder(cfg.arc_source)       # a named ARC-format benchmark or a folder of task files
+        rows = cfg.arc_canvas if cfg.arc_canvas_rows is None else cfg.arc_canvas_rows
+        name = Path(cfg.arc_source).name if folder else t.dataset
+        if folder or cfg.arc_canvas < 30: return f"{name} on a {rows}x{cfg.arc_canvas} canvas"
     return t.dataset
 
 # %% ../nbs/40_study.ipynb #bba2f219
@@ -371,6 +393,7 @@ def paper_plan(table: int, seeds=(0,)) -> "pd.DataFrame":
     import pandas as pd          # reason: pandas is heavy; only the tables need it
     rows = []
     for r in table_study(table, seeds[:1]):
+        if r.task in STUDY_SETTINGS: continue          # a setting of the cpu scale: the paper never ran it
         hours, gpus, card = PAPER_RUNTIME[r.task]
         ref = model_sizes(resolve_config(r.task, "paper", get_task(r.task).default_variant))
         sz = model_sizes(r.config("paper", "results/study/paper"))
@@ -398,7 +421,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m trm_nb.study", description=main.__doc__)
     p.add_argument("--scale", default="cpu", choices=list(STUDY_SCALES))
     p.add_argument("--tables", type=int, nargs="+", default=[1, 2, 3, 4, 5])
-    p.add_argument("--tasks", nargs="+", choices=STUDY_TASKS, help="only these tasks' runs")
+    p.add_argument("--tasks", nargs="+", choices=STUDY_TASKS + tuple(STUDY_SETTINGS),
+                   help="only these tasks' (or settings') runs")
     p.add_argument("--seeds", type=int, default=3, help="seeds per row: 0 .. seeds-1")
     p.add_argument("--first", nargs="+", default=[], help="run names (without -seed<k>) to train before the rest")
     p.add_argument("--out-dir", default="results"); p.add_argument("--data-dir", default="data")
