@@ -12,11 +12,12 @@ from .layers import swiglu_hidden
 from .model import TRMConfig
 from .presets import resolve_config, trm_config
 from .tasks import get_task
-from .variants import get_variant, variant_config, OneStepGrad, SeparateNets, DirectPred, MultiScaleZ
+from .variants import (get_variant, variant_config, build_variant, effective_depth, OneStepGrad, SeparateNets,
+                             DirectPred, MultiScaleZ)
 
 # %% auto #0
 __all__ = ['PEAK_BF16', 'PAPER_DATA', 'PAPER_CASES', 'block_flops', 'block_params', 'dense_params', 'step_cost', 'measured_flops',
-           'peak_of', 'seq_len_of', 'model_config', 'recipe_cost', 'recipe_table']
+           'peak_of', 'seq_len_of', 'model_config', 'recipe_cost', 'recipe_table', 'model_sizes']
 
 # %% ../nbs/27_cost.ipynb #16bbe9ba
 def block_flops(cfg: TRMConfig, B: int) -> int:
@@ -155,3 +156,11 @@ def recipe_table(cases=PAPER_CASES, preset: str = "paper", mfu: float = 0.4) -> 
     title = (f"Paper recipes at {mfu:.0%} of the data-sheet dense bf16 peak "
              "(training; evaluation of the full test set once).")
     return "\n".join([title, "", _table_row(head), _table_row(["---"] * len(head)), *map(_table_row, rows)])
+
+# %% ../nbs/27_cost.ipynb #a35ec413
+def model_sizes(cfg: TrainConfig) -> dict:
+    "Parameters, effective depth and forward passes per supervision step of the model `cfg` builds."
+    t = get_task(cfg.task)
+    with torch.device("meta"):
+        m = build_variant(cfg.variant, trm_config(cfg, t.seq_len_of(cfg), t.vocab_size), defaults=False)
+    return dict(params=m.num_params(), depth=effective_depth(m), forward_passes=1 if m.config.no_ACT_continue else 2)

@@ -14,7 +14,8 @@ from .errors import ConfigError
 
 # %% auto #0
 __all__ = ['FAST_MARGIN', 'FAST_ENV', 'FAST_BUDGET_S', 'cpu_model', 'cpu_flags', 'cpu_kind', 'gemm_seconds', 'gemm_probe',
-           'probe_products', 'fast_choice', 'fast_dtype_cache', 'fast_dtype_choice', 'git_commit', 'environment_info']
+           'probe_products', 'fast_choice', 'fast_dtype_cache', 'fast_dtype_choice', 'git_commit', 'environment_info',
+           'hardware', 'hardware_of']
 
 # %% ../nbs/19_hardware.ipynb #3f9dfc4e
 def cpu_model() -> str:
@@ -172,3 +173,14 @@ def environment_info() -> dict:
                 gpu_count=torch.cuda.device_count())
     info["trm_nb"] = __version__
     return info
+
+# %% ../nbs/19_hardware.ipynb #07e461a6
+def hardware(env: dict) -> str:
+    "'1 x <GPU>' or '<n> CPU threads (<machine>)' from a run's environment record."
+    if env.get("gpu_name"): return f"{env.get('gpu_count', 1)} x {env['gpu_name']}"
+    k = env.get('torch_threads', '?')
+    return f"{k} CPU thread{'' if k == 1 else 's'} ({env.get('processor', '?')})"
+
+def hardware_of(done: list) -> str:
+    "Every hardware the finished runs `done` used, in run order, without repeats: seeds of one row may differ."
+    return " / ".join(dict.fromkeys(x["hardware"] for x in done))

@@ -5,12 +5,13 @@
 # %% ../nbs/42_report.ipynb #e9a10002
 from __future__ import annotations
 import csv, json, math, os, textwrap
-from collections import Counter
 from pathlib import Path
 import numpy as np
-from .tasks import get_task, paper_tables
+from .tasks import paper_tables
 from .seeds import seed_interval, paired_interval, run_curve, steps_to, plot_row_curves
-from .study import (StudyRun, checkout_root, code_versions, collect, data_used, hardware, hardware_of, model_sizes,
+from .hardware import hardware_of
+from .cost import model_sizes
+from .study import (StudyRun, checkout_root, code_versions, collect, data_used,
                           paper_command, paper_plan, run_all, run_status, scale_gap, setting_task, study_configs,
                           study_dataset, table_study)
 
@@ -20,7 +21,7 @@ __all__ = ['TABLE_COLUMNS', 'CI', 'PAIRED_REFERENCE', 'PAIRED_COLUMNS', 'VOTING_
            'reproductions', 'study_table', 'markdown_table', 'write_table', 'kendall_tau', 'findings', 'paired_by_seed',
            'paired_markdown', 'other_measures', 'other_markdown', 'voting_compared', 'voting_both_ways',
            'voting_markdown', 'plot_rows', 'plot_depth', 'save_figure', 'image_markdown', 'plot_table_curves',
-           'table_report', 'status_markdown', 'compute_markdown', 'figures_markdown']
+           'table_report']
 
 # %% ../nbs/42_report.ipynb #514a90e2
 def wilson(k: float, n: int, z: float = 1.959964) -> tuple:
@@ -413,76 +414,3 @@ def table_report(table: int, scale: str = "cpu", seeds: int = 3, out_dir="result
                save_figure(curves, out_dir / "figures" / f"table{table}_curves_{scale}.png", dpi=70))
     return dict(table=df, plan=paper_plan(table), findings=_table_findings(df, table, runs, configs),
                 paths=paths + figures, figure=fig, curves=curves, status={c.run_name: run_status(c) for c in configs})
-
-# %% ../nbs/42_report.ipynb #4173736f
-def _ours_cell(x, note: str) -> str:
-    "A row's cell of the status table at one scale, from its line `x` of a written table (None: not in it)."
-    if "LLM" in note: return "quoted, not run"
-    if x is None: return "not run"
-    if not x["ours (mean)"]:     # a benchmark with no setting at this scale says so (the table's "to run" column)
-        return "no setting at this scale" if str(x.get("to run", "")).startswith("not at") else "not run"
-    n = len(x["seeds"].split(" (")[0].split())
-    return f"{x['ours (mean)']}" + (f" ± {x['sd']}" if x["sd"] else "") + f" ({n} seed{'s' * (n > 1)})"
-
-def status_markdown(results_dir="results", tables=(1, 2, 3, 4, 5), scales=("paper", "cpu")) -> str:
-    "A markdown table: each paper row of `tables`, the paper's number and ours at each scale that has one."
-    import pandas as pd          # reason: pandas is heavy; only the tables need it
-    lines = ["| table | row | paper | " + " | ".join(f"ours ({s} scale)" for s in scales) + " | notebook |",
-             "|---|---|---|" + "---|" * len(scales) + "---|"]
-    for t in tables:
-        found = {}
-        for s in scales:
-            p = Path(results_dir) / "tables" / f"table{t}_{s}.csv"
-            if p.exists(): found[s] = pd.read_csv(p, dtype=str, keep_default_na=False).set_index(["row", "dataset"])
-        for r in paper_tables(t):
-            key = (r["variant"], r["dataset"])
-            cells = [_ours_cell(df.loc[key] if df is not None and key in df.index else None, r["note"])
-                     for df in (found.get(s) for s in scales)]
-            row = r["variant"] + (f" ({r['dataset']})" if t >= 4 else "")
-            lines.append(f"| {t} | {row} | {r['value'] or 'OOM in the paper'} | " + " | ".join(cells)
-                         + f" | [table{t}](nbs/table{t}.ipynb) |")
-    return "\n".join(lines)
-
-def _finished_record(p: Path) -> dict | None:
-    "The run record at `p` if it is a finished run (None if not); an error naming the file if it cannot be read."
-    try:
-        run = json.loads(p.read_text())
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{p}: not a readable run record ({e})") from None
-    if not isinstance(run, dict): raise ValueError(f"{p}: a run record is a JSON object, not {type(run).__name__}")
-    if run.get("status") != "finished": return None
-    if not isinstance(run.get("wall_time_s"), (int, float)):
-        raise ValueError(f"{p}: a finished run without its wall_time_s")
-    return run
-
-def compute_markdown(results_dir="results", scales=("paper", "cpu")) -> str:
-    "One line per scale with finished runs on disk: how many (per task), their training wall time, their hardware."
-    lines = []
-    for s in scales:
-        done = []
-        for p in sorted((Path(results_dir) / "study" / s).glob("*/*/run.json")):
-            run = _finished_record(p)
-            if run is None: continue
-            done.append(dict(task=p.parent.parent.name, wall=run["wall_time_s"],
-                             hardware=hardware(run.get("environment", {}))))
-        if not done: continue
-        tasks = ", ".join(f"{t} {k}" for t, k in Counter(x["task"] for x in done).items())
-        hours = sum(x["wall"] for x in done) / 3600
-        lines.append(f"- `{s}` scale: {len(done)} finished runs ({tasks}), {hours:.1f} h of training wall time in "
-                     f"all, on {hardware_of(done)}")
-    return "\n".join(lines)
-
-
-# %% ../nbs/42_report.ipynb #figlinks1
-def figures_markdown(results_dir="results", link_root="results") -> str:
-    "A markdown list of the figures in `<results_dir>/figures` by the scale that ends their name, under `link_root`."
-    figs = sorted(Path(results_dir, "figures").glob("*_*.png"))
-    if not figs: return "No figure has been drawn yet."
-    by_scale = {}
-    for f in figs: by_scale.setdefault(f.stem.rsplit("_", 1)[1], []).append(f)
-    lines = []
-    for scale in sorted(by_scale, key=lambda s: (s != "paper", s != "cpu", s)):
-        name = lambda f: f.stem.rsplit("_", 1)[0].replace("_", " ")
-        links = ", ".join(f"[{name(f)}]({link_root}/figures/{f.name})" for f in by_scale[scale])
-        lines.append(f"- **{scale} scale**: {links}")
-    return "\n".join(lines)

@@ -7,16 +7,17 @@ from __future__ import annotations
 import hashlib, json, re, shutil, signal, subprocess, sys
 from dataclasses import dataclass, asdict, fields, MISSING
 from pathlib import Path
-import torch
 import trm_nb
 from .config import TrainConfig, RunError, RUN_CONTROL, POOLED_EVALS, EAGER_CONTROL
-from .presets import resolve_config, trm_config
+from .presets import resolve_config
 from .tasks import get_task, ARC_CPU_CANVAS
 from .arc_sources import is_task_folder
-from .variants import get_variant, build_variant, effective_depth
+from .variants import get_variant
 from .runs import run_dir_of, atomic_save, lock_run, RunBusyError
 from .checkpoint import latest_checkpoint, load_file
 from .data import atomic_write_text
+from .hardware import hardware
+from .cost import model_sizes
 from .train import Trainer
 from .progress import progress_bar, terminal_stream
 
@@ -24,9 +25,8 @@ from .progress import progress_bar, terminal_stream
 __all__ = ['STUDY_SETTINGS', 'STUDY_TASKS', 'STUDY_SCALES', 'SCALE_GAPS', 'RUNNABLE', 'RECORDED_DEFAULTS', 'NOT_RUN_CODE',
            'TABLE_ROWS', 'PAPER_RUNTIME', 'slug', 'StudyRun', 'setting_task', 'study_dataset', 'same_run', 'run_status',
            'checkout_root', 'code_changes', 'refuse_dirty_code', 'train_one', 'keep_final', 'keeps_weights',
-           'claim_and_train', 'run_all', 'code_versions', 'model_sizes', 'hardware', 'hardware_of', 'collect',
-           'table_study', 'at_scale', 'study_configs', 'scale_gap', 'data_used', 'paper_command', 'paper_plan',
-           'study_queue', 'main', 'other_code_notes']
+           'claim_and_train', 'run_all', 'code_versions', 'collect', 'table_study', 'at_scale', 'study_configs',
+           'scale_gap', 'data_used', 'paper_command', 'paper_plan', 'study_queue', 'main', 'other_code_notes']
 
 # %% ../nbs/40_study.ipynb #bb43b7c1
 def slug(s: str) -> str:
@@ -250,7 +250,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
 # %% ../nbs/40_study.ipynb #c0de0002
 # trm_nb's top floor (README's layer table) and its data files: they build configs, schedule runs and read records
 NOT_RUN_CODE = ("cli.py", "bench_files.py", "bench.py", "profiling.py", "default_run.py", "study.py", "report.py",
-                "claims.py", "analysis.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
+                "claims.py", "status.py", "analysis.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
 
 def _code_tree(commit: str, root: Path):
     "An id of the code that trains and scores a run at `commit`: `trm_nb/` but `NOT_RUN_CODE` (None: no git or commit)."
@@ -282,23 +282,6 @@ def code_versions(done: list, root=None) -> str:
     return " ".join(f"{t}: " + _one_task_versions([x for x in done if x.get("task") == t], root) for t in tasks)
 
 # %% ../nbs/40_study.ipynb #a3f095c7
-def model_sizes(cfg: TrainConfig) -> dict:
-    "Parameters, effective depth and forward passes per supervision step of the model `cfg` builds."
-    t = get_task(cfg.task)
-    with torch.device("meta"):
-        m = build_variant(cfg.variant, trm_config(cfg, t.seq_len_of(cfg), t.vocab_size), defaults=False)
-    return dict(params=m.num_params(), depth=effective_depth(m), forward_passes=1 if m.config.no_ACT_continue else 2)
-
-def hardware(env: dict) -> str:
-    "'1 x <GPU>' or '<n> CPU threads (<machine>)' from a run's environment record."
-    if env.get("gpu_name"): return f"{env.get('gpu_count', 1)} x {env['gpu_name']}"
-    k = env.get('torch_threads', '?')
-    return f"{k} CPU thread{'' if k == 1 else 's'} ({env.get('processor', '?')})"
-
-def hardware_of(done: list) -> str:
-    "Every hardware the finished runs `done` used, in run order, without repeats: seeds of one row may differ."
-    return " / ".join(dict.fromkeys(x["hardware"] for x in done))
-
 def _finished(cfg: TrainConfig, run: dict) -> dict:
     "The numbers of a finished run's record `run`: headline metric, test count, time, hardware, code."
     task, fm, git = get_task(cfg.task), run["final_metrics"], run.get("git") or {}
