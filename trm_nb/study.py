@@ -250,7 +250,7 @@ def run_all(configs: list, gpus: int = 0, keep_checkpoints: bool = False, termin
 # %% ../nbs/40_study.ipynb #c0de0002
 # trm_nb's top floor (README's layer table) and its data files: they build configs, schedule runs and read records
 NOT_RUN_CODE = ("cli.py", "bench_files.py", "bench.py", "profiling.py", "default_run.py", "study.py", "report.py",
-                "claims.py", "status.py", "analysis.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
+                "claims.py", "status.py", "analysis.py", "beyond.py", "_modidx.py", "__init__.py", "paper_tables.csv", "reproductions.csv")
 
 def _code_tree(commit: str, root: Path):
     "An id of the code that trains and scores a run at `commit`: `trm_nb/` but `NOT_RUN_CODE` (None: no git or commit)."
