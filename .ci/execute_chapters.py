@@ -7,8 +7,8 @@
 
 Cells run as `nbdev_test` runs them: `#| eval: false` cells and cells flagged `slow`, `gpu` or `notest`
 are skipped and keep the outputs they had. Notebooks with `skip_exec` frontmatter are papermill entry
-points: nbs/train.ipynb (its runs go to results/) is left alone; the study notebooks (table*.ipynb, analyses.ipynb) are run
-with papermill at their default scale with `-p train False`, so they only collect the runs committed in
+points: nbs/train.ipynb (its runs go to results/) is left alone; the study notebooks (table*.ipynb, analyses.ipynb, beyond.ipynb) are run
+with papermill at their default scale with `-p train False` (where they can train), so they only collect the runs committed in
 results/ and rewrite their tables and figures, and their outputs are copied back into nbs/. Pictures are PNG at a small dpi so that
 nbs/ stays small. Each notebook runs in its own process, in its own folder, and stops at the first error."""
 import json, os, subprocess, sys
@@ -34,7 +34,10 @@ def papermill_outputs(p: Path, params=()):
         out = Path(d) / p.name
         # Agg as in CI: under the inline backend a figure left open is shown a second time at the end of its cell
         env = {**os.environ, "MPLBACKEND": "Agg"}
-        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), "-p", "train", "False", *params, "--cwd", str(p.parent)], check=True, env=env)
+        cells = json.loads(p.read_text())["cells"]
+        trains = any("parameters" in c["metadata"].get("tags", []) and "train:" in "".join(c["source"]) for c in cells)
+        collect = ["-p", "train", "False"] if trains else []       # a notebook that never trains has no such switch
+        subprocess.run([sys.executable, "-m", "papermill", str(p), str(out), *collect, *params, "--cwd", str(p.parent)], check=True, env=env)
         ran = {"".join(c["source"]): c for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code"}
     nb = json.loads(p.read_text())
     for c in nb["cells"]:
@@ -72,7 +75,7 @@ if __name__ == "__main__":
         i = args.index("-p"); params += args[i:i + 3]; del args[i:i + 3]
     todo = [Path(a).resolve() for a in args] or chapters()
     for p in todo:
-        if skip_exec(p) and (p.name.startswith("table") or p.name == "analyses.ipynb"): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p, params); continue
+        if skip_exec(p) and (p.name.startswith("table") or p.name in ("analyses.ipynb", "beyond.ipynb")): print(f"collect {p.name} (papermill)", flush=True); papermill_outputs(p, params); continue
         if skip_exec(p): print(f"skip {p.name} (skip_exec)"); continue
         print(f"execute {p.name}", flush=True)
         r = subprocess.run([sys.executable, __file__, "--run-one", str(p)])
