@@ -263,6 +263,7 @@ def voting_compared(records: list) -> "pd.DataFrame":
         other = arc.get("per_checkpoint_scores" if arc.get("pooled") else "pooled_scores")
         if other is None: continue                       # one evaluation, or a record without the other voting
         pooled, last = (arc, other) if arc.get("pooled") else (other, arc)
+        if len(pooled.get("steps", [])) < 2: continue       # one evaluation: both rules saw the same votes
         got.setdefault((row, ds), {})[seed] = (100 * pooled["pass@2"], 100 * last["pass@2"], len(pooled["steps"]))
     out = []
     for (row, ds), by_seed in got.items():
